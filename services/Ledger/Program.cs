@@ -1,0 +1,3 @@
+using Perspective.Ledger;
+
+await LedgerHost.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using Perspective.ModelRegistry;
+
+await ModelRegistryHost.Build(args).RunAsync();

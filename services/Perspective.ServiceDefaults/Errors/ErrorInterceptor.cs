@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+
+namespace Perspective.ServiceDefaults.Errors;
+
+/// <summary>
+/// Turns domain errors into gRPC status codes with their message, and any other exception into
+/// <c>Internal</c> with only a trace id, logged once here with its stack trace.
+/// </summary>
+public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Translate(ex, context);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Translate(ex, context);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Translate(ex, context);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Translate(ex, context);
+        }
+    }
+
+    private RpcException Translate(Exception ex, ServerCallContext context)
+    {
+        switch (ex)
+        {
+            case DomainException domain:
+                return new RpcException(new Status(ToStatusCode(domain.Kind), domain.Message));
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+            default:
+                var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
+                LogUnhandled(logger, ex, context.Method, traceId);
+                return new RpcException(new Status(StatusCode.Internal, $"internal error (trace id {traceId})"));
+        }
+    }
+
+    public static StatusCode ToStatusCode(DomainErrorKind kind) => kind switch
+    {
+        DomainErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        DomainErrorKind.NotFound => StatusCode.NotFound,
+        DomainErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        DomainErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+        DomainErrorKind.PermissionDenied => StatusCode.PermissionDenied,
+        DomainErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        _ => StatusCode.Internal,
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method} (trace id {TraceId})")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string traceId);
+}

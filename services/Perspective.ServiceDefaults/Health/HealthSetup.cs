@@ -1,0 +1,44 @@
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Perspective.ServiceDefaults.Health;
+
+internal static class HealthSetup
+{
+    /// <summary>Tag of the checks that decide readiness (the database here, the broker from MassTransit).</summary>
+    public const string Ready = "ready";
+
+    /// <summary>
+    /// The standard gRPC health service: the empty service name (and each API's own name) answers readiness, which
+    /// checks the database and the broker; <c>liveness</c> answers SERVING while the process runs.
+    /// </summary>
+    public static void AddPerspectiveHealth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Ready]);
+        builder.Services.AddGrpcHealthChecks(options =>
+        {
+            options.Services.Map("", result => result.Tags.Contains(Ready));
+            options.Services.Map("liveness", _ => false);
+        });
+    }
+}
+
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await connection.ExecuteScalarAsync<int>(new CommandDefinition("select 1", cancellationToken: cancellationToken));
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return HealthCheckResult.Unhealthy("database unreachable", ex);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Perspective.ServiceDefaults.Messaging;
+
+internal static class MessagingSetup
+{
+    /// <summary>
+    /// MassTransit 8 over RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an amqp:// URI), the service's consumers with
+    /// queues prefixed by its name, and the outbox (writer and dispatcher).
+    /// </summary>
+    public static void AddPerspectiveMessaging(this WebApplicationBuilder builder, ServiceInfo service)
+    {
+        builder.Services.AddOptions<OutboxOptions>().Bind(builder.Configuration.GetSection(OutboxOptions.Section));
+        builder.Services.AddSingleton<EventTypes>();
+        builder.Services.AddSingleton<IOutbox, Outbox>();
+        builder.Services.AddHostedService<OutboxDispatcher>();
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            // Each service gets its own queue per consumer, so every service that consumes an event sees it.
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(service.Name, includeNamespace: false));
+            bus.AddConsumers(service.Assembly);
+            // Readiness fails (NOT_SERVING) while the broker is unreachable, rather than reporting Degraded as SERVING.
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Name = "broker";
+                health.MinimalFailureStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy;
+                health.Tags.Add(Health.HealthSetup.Ready);
+            });
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var uri = context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq");
+                if (string.IsNullOrWhiteSpace(uri))
+                {
+                    throw new InvalidOperationException("ConnectionStrings:RabbitMq is not set (for example amqp://guest:guest@127.0.0.1:5672/).");
+                }
+                var broker = new Uri(uri);
+                var userInfo = broker.UserInfo.Split(':', 2);
+                var virtualHost = broker.AbsolutePath.Trim('/');
+                rabbit.Host(broker.Host, (ushort)(broker.IsDefaultPort ? 5672 : broker.Port),
+                    string.IsNullOrEmpty(virtualHost) ? "/" : Uri.UnescapeDataString(virtualHost), host =>
+                    {
+                        host.Username(userInfo.Length > 0 && userInfo[0].Length > 0 ? Uri.UnescapeDataString(userInfo[0]) : "guest");
+                        host.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest");
+                    });
+                // Transient failures (a database restart) are retried in place before the message goes to the error queue.
+                rabbit.UseMessageRetry(retry => retry.Intervals(100, 500, 2_000, 5_000, 10_000));
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Dapper;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Perspective.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Publishes outbox rows to RabbitMQ in order and stamps them sent. Each row's id becomes the message id,
+/// so a row published twice (a crash between publish and stamp) is dropped by the consumers' inbox.
+/// Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice at once.
+/// While the broker or the database is down it backs off and retries; nothing is lost because nothing is deleted unsent.
+/// </summary>
+internal sealed partial class OutboxDispatcher(
+    NpgsqlDataSource dataSource,
+    IBus bus,
+    EventTypes eventTypes,
+    IOptions<OutboxOptions> options,
+    TimeProvider time,
+    ILogger<OutboxDispatcher> logger) : BackgroundService
+{
+    private sealed record Row(long Position, Guid Id, string MessageType, string Payload);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            int published;
+            try
+            {
+                published = await DispatchBatchAsync(settings, stoppingToken);
+                failures = 0;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                failures++;
+                LogFailed(logger, failures, ex.Message);
+                published = 0;
+            }
+
+            if (published < settings.BatchSize)
+            {
+                // Poll pacing is infrastructure time, not domain time: it stays on the real clock even when tests fake the TimeProvider.
+                var delayMs = failures == 0 ? settings.PollIntervalMs : Math.Min(settings.MaxBackoffMs, settings.PollIntervalMs << Math.Min(failures, 10));
+                try
+                {
+                    await Task.Delay(delayMs, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Publishes one batch; returns how many rows it stamped sent.</summary>
+    private async Task<int> DispatchBatchAsync(OutboxOptions settings, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
+            """
+            select position, id, message_type, payload::text as payload
+            from outbox_messages
+            where sent_at is null
+            order by position
+            limit @BatchSize
+            for update skip locked
+            """, new { settings.BatchSize }, transaction, cancellationToken: cancellationToken))).ToList();
+
+        var sent = 0;
+        Exception? failure = null;
+        foreach (var row in rows)
+        {
+            try
+            {
+                var type = eventTypes.Resolve(row.MessageType);
+                var message = JsonSerializer.Deserialize(row.Payload, type, Outbox.Json)!;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(settings.PublishTimeoutMs);
+                await bus.Publish(message, type, context => context.MessageId = row.Id, timeout.Token);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Keep order: stop at the first row that fails, stamp what went out, retry the rest later.
+                failure = ex;
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "update outbox_messages set attempts = attempts + 1, last_error = @Error where id = @Id",
+                    new { row.Id, Error = ex.Message }, transaction, cancellationToken: cancellationToken));
+                break;
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update outbox_messages set sent_at = @SentAt, attempts = attempts + 1, last_error = null where id = @Id",
+                new { row.Id, SentAt = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
+            sent++;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        if (failure is not null)
+        {
+            throw new InvalidOperationException($"publishing outbox row failed: {failure.Message}", failure);
+        }
+        return sent;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox dispatch failed (attempt {Failures}), retrying: {Reason}")]
+    private static partial void LogFailed(ILogger logger, int failures, string reason);
+}

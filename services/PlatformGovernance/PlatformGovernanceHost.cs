@@ -1,0 +1,23 @@
+using Perspective.PlatformGovernance.Api;
+using Perspective.ServiceDefaults;
+
+namespace Perspective.PlatformGovernance;
+
+/// <summary>PlatformGovernance: the POV DAO: parameters, standards, and the listing of models.</summary>
+public static class PlatformGovernanceHost
+{
+    public static readonly ServiceInfo Service = new("platform", typeof(PlatformGovernanceHost).Assembly);
+
+    /// <summary>Builds the service; tests pass <paramref name="configure"/> to swap configuration or services (a fake clock).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(Service);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        app.MapGrpcService<PlatformGovernanceApi>();
+        return app;
+    }
+}

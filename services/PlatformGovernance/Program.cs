@@ -1,0 +1,3 @@
+using Perspective.PlatformGovernance;
+
+await PlatformGovernanceHost.Build(args).RunAsync();

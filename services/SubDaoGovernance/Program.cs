@@ -1,0 +1,3 @@
+using Perspective.SubDaoGovernance;
+
+await SubDaoGovernanceHost.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using Perspective.Treasury;
+
+await TreasuryHost.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using Perspective.UsageGateway;
+
+await UsageGatewayHost.Build(args).RunAsync();

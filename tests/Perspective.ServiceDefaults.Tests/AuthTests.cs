@@ -1,0 +1,77 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Perspective.ServiceDefaults.Auth;
+using Perspective.ServiceDefaults.Tests.Probe;
+using Perspective.Testing;
+
+namespace Perspective.ServiceDefaults.Tests;
+
+public sealed class AuthTests(TestInfrastructure infrastructure) : ProbeTestBase(infrastructure)
+{
+    [Fact]
+    public async Task The_caller_is_the_token_subject_with_its_roles()
+    {
+        var me = await Client.WhoamiAsync(new WhoamiRequest(), TestTokens.Bearer("alice", Roles.User, Roles.Provider),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("alice", me.Account);
+        Assert.Equal(["provider", "user"], me.Roles);
+    }
+
+    [Fact]
+    public async Task A_call_without_a_token_is_unauthenticated()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.WhoamiAsync(new WhoamiRequest(), cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_role_rule_on_an_endpoint_refuses_other_roles_and_admits_its_own()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.ServiceOnlyAsync(new ServiceOnlyRequest(), TestTokens.Bearer("alice", Roles.User),
+                cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+
+        await Client.ServiceOnlyAsync(new ServiceOnlyRequest(), TestTokens.Bearer("treasury", Roles.Service),
+            cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_caller_may_not_act_for_another_account_unless_it_is_a_service()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.ActForAccountAsync(new ActForAccountRequest { Account = "bob" }, TestTokens.Bearer("alice", Roles.User),
+                cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal("caller alice may not act for account bob", error.Status.Detail);
+
+        await Client.ActForAccountAsync(new ActForAccountRequest { Account = "alice" }, TestTokens.Bearer("alice", Roles.User),
+            cancellationToken: TestContext.Current.CancellationToken);
+        await Client.ActForAccountAsync(new ActForAccountRequest { Account = "bob" }, TestTokens.Bearer("treasury", Roles.Service),
+            cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(AuthOptions.DevelopmentSigningKey, "published development key")]
+    [InlineData("too-short", "at least 32 bytes")]
+    [InlineData("", "Auth:Authority")]
+    public async Task Production_refuses_to_start_with_the_development_key_or_a_weak_one(string key, string expected)
+    {
+        await using var app = ProbeHost.Build(["--environment", "Production"], builder =>
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
+                ["Auth:SigningKey"] = key,
+                ["ConnectionStrings:Database"] = "Host=127.0.0.1;Port=1;Database=unused",
+                ["ConnectionStrings:RabbitMq"] = "amqp://guest:guest@127.0.0.1:1/",
+            }));
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,62 @@
+using Dapper;
+using Grpc.Health.V1;
+using Npgsql;
+using Perspective.ServiceDefaults.Auth;
+using Perspective.ServiceDefaults.Tests.Probe;
+using Perspective.Testing;
+
+namespace Perspective.ServiceDefaults.Tests;
+
+/// <summary>Uses a broker of its own, because it stops it: the assembly's shared broker keeps serving the other tests.</summary>
+public sealed class BrokerOutageTests(TestInfrastructure infrastructure) : IAsyncLifetime
+{
+    private RabbitMqServer? broker;
+    private ServiceUnderTest? probe;
+
+    public async ValueTask InitializeAsync()
+    {
+        broker = await RabbitMqServer.StartAsync();
+        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("probe_outage"),
+            broker: broker.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (probe is not null)
+        {
+            await probe.DisposeAsync();
+        }
+        if (broker is not null)
+        {
+            await broker.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_event_committed_while_the_broker_is_down_arrives_once_after_it_returns()
+    {
+        var client = new ProbeService.ProbeServiceClient(probe!.Channel);
+        var health = new Grpc.Health.V1.Health.HealthClient(probe.Channel);
+        var user = TestTokens.Bearer("alice", Roles.User);
+        var ct = TestContext.Current.CancellationToken;
+        await Eventually.WaitAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status,
+            s => s == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "readiness before the outage");
+
+        await broker!.StopNodeAsync();
+        await client.RecordNoteAsync(new RecordNoteRequest { NoteId = "n-outage", Text = "during the outage" }, user, cancellationToken: ct);
+
+        await using var db = new NpgsqlConnection(probe.DatabaseConnectionString);
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null", ct));
+        await Eventually.WaitAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status,
+            s => s == HealthCheckResponse.Types.ServingStatus.NotServing, TimeSpan.FromSeconds(30), "readiness reporting the broker down");
+
+        await broker.StartNodeAgainAsync();
+
+        await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-outage'"),
+            n => n > 0, TimeSpan.FromSeconds(90), "delivery after the broker returned");
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-outage'"));
+        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null"));
+        await Eventually.WaitAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status,
+            s => s == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60), "readiness after the outage");
+    }
+}
