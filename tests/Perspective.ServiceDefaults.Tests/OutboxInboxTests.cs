@@ -1,6 +1,7 @@
 using Dapper;
 using Grpc.Core;
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Perspective.ServiceDefaults.Auth;
@@ -11,6 +12,11 @@ namespace Perspective.ServiceDefaults.Tests;
 
 public sealed class OutboxInboxTests(TestInfrastructure infrastructure) : ProbeTestBase(infrastructure)
 {
+    private readonly DeliveryCounter deliveries = new();
+
+    /// <summary>Counts every consumption, effective or not, from the first message on.</summary>
+    protected override void Configure(WebApplicationBuilder builder) => builder.Services.AddConsumeObserver(_ => deliveries);
+
     private static readonly Metadata User = TestTokens.Bearer("alice", Roles.User);
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(30);
 
@@ -49,8 +55,6 @@ public sealed class OutboxInboxTests(TestInfrastructure infrastructure) : ProbeT
     public async Task The_same_message_delivered_twice_has_one_effect()
     {
         var bus = Probe.Services.GetRequiredService<IBus>();
-        var deliveries = new DeliveryCounter();
-        using var observer = bus.ConnectConsumeObserver(deliveries);
         var messageId = Guid.NewGuid();
         var message = new NoteRecorded("n-dup", "twice", DateTimeOffset.UtcNow);
 

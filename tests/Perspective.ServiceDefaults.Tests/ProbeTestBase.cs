@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Perspective.ServiceDefaults.Tests.Probe;
 using Perspective.Testing;
 
@@ -16,7 +17,12 @@ public abstract class ProbeTestBase(TestInfrastructure infrastructure) : IAsyncL
 
     public virtual async ValueTask InitializeAsync()
     {
-        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, Infrastructure, await Infrastructure.CreateDatabaseAsync("probe"));
+        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, Infrastructure, await Infrastructure.CreateDatabaseAsync("probe"), Configure);
+    }
+
+    /// <summary>Lets a test class add to the probe's services.</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
     }
 
     public virtual async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using Dapper;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -17,7 +18,9 @@ internal static class HealthSetup
     /// </summary>
     public static void AddPerspectiveHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Ready]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<BrokerHealthCheck>("broker", tags: [Ready]);
         builder.Services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", result => result.Tags.Contains(Ready));
@@ -40,5 +43,17 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealth
         {
             return HealthCheckResult.Unhealthy("database unreachable", ex);
         }
+    }
+}
+
+/// <summary>Ready only while the bus is connected and every receive endpoint is up.</summary>
+internal sealed class BrokerHealthCheck(IBusControl bus) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var health = bus.CheckHealth();
+        return Task.FromResult(health.Status == BusHealthStatus.Healthy
+            ? HealthCheckResult.Healthy(health.Description)
+            : HealthCheckResult.Unhealthy($"broker: {health.Description}"));
     }
 }

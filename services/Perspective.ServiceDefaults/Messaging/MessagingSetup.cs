@@ -23,12 +23,12 @@ internal static class MessagingSetup
             // Each service gets its own queue per consumer, so every service that consumes an event sees it.
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(service.Name, includeNamespace: false));
             bus.AddConsumers(service.Assembly);
-            // Readiness fails (NOT_SERVING) while the broker is unreachable, rather than reporting Degraded as SERVING.
+            // MassTransit's own check reports a lost broker as Degraded, which gRPC health shows as SERVING;
+            // readiness uses BrokerHealthCheck instead, which calls anything short of Healthy unready.
             bus.ConfigureHealthCheckOptions(health =>
             {
-                health.Name = "broker";
-                health.MinimalFailureStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy;
-                health.Tags.Add(Health.HealthSetup.Ready);
+                health.Tags.Clear();
+                health.Tags.Add("masstransit");
             });
             bus.UsingRabbitMq((context, rabbit) =>
             {
