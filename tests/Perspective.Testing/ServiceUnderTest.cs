@@ -1,3 +1,4 @@
+using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -70,7 +71,15 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new ServiceUnderTest(app, address, databaseConnectionString);
+        var service = new ServiceUnderTest(app, address, databaseConnectionString);
+        // Ready means migrated, database reachable, bus connected with its queues bound: only then can a test
+        // rely on events reaching this service's consumers.
+        var health = new Health.HealthClient(service.Channel);
+        await Eventually.WaitAsync(
+            async () => (await health.CheckAsync(new HealthCheckRequest())).Status,
+            status => status == HealthCheckResponse.Types.ServingStatus.Serving,
+            TimeSpan.FromSeconds(60), "readiness of the service under test");
+        return service;
     }
 
     public async ValueTask DisposeAsync()

@@ -9,8 +9,11 @@ namespace Perspective.ServiceDefaults.Health;
 
 internal static class HealthSetup
 {
-    /// <summary>Tag of the checks that decide readiness (the database here, the broker from MassTransit).</summary>
+    /// <summary>Tag of the checks that decide readiness: the database and the broker.</summary>
     public const string Ready = "ready";
+
+    /// <summary>Tag of the check that decides liveness: the process answers, nothing else.</summary>
+    public const string Live = "live";
 
     /// <summary>
     /// The standard gRPC health service: the empty service name (and each API's own name) answers readiness, which
@@ -20,11 +23,12 @@ internal static class HealthSetup
     {
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
-            .AddCheck<BrokerHealthCheck>("broker", tags: [Ready]);
+            .AddCheck<BrokerHealthCheck>("broker", tags: [Ready])
+            .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [Live]);
         builder.Services.AddGrpcHealthChecks(options =>
         {
             options.Services.Map("", result => result.Tags.Contains(Ready));
-            options.Services.Map("liveness", _ => false);
+            options.Services.Map("liveness", result => result.Tags.Contains(Live));
         });
     }
 }

@@ -1,0 +1,33 @@
+# The two commands: `make up` runs the platform locally, `make test` runs the whole test suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SUB ?= alice
+ROLE ?= user
+
+.PHONY: help up down status token test build format
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## Start PostgreSQL, RabbitMQ and the six services on loopback (data and logs in .local/)
+	@deploy/local/up.sh
+
+down: ## Stop everything make up started (data is kept)
+	@deploy/local/down.sh
+
+status: ## Show what of the local stack is running
+	@deploy/local/status.sh
+
+token: ## Print a development token: make token SUB=alice ROLE=user
+	@dotnet deploy/local/DevTool/bin/Debug/net10.0/Perspective.DevTool.dll token --sub "$(SUB)" --role "$(ROLE)" 2>/dev/null \
+	  || dotnet run --project deploy/local/DevTool -v quiet -- token --sub "$(SUB)" --role "$(ROLE)"
+
+test: ## Run the whole test suite against real PostgreSQL and RabbitMQ (installs RabbitMQ first when root and missing)
+	@deploy/local/test.sh
+
+build: ## Build everything, warnings as errors
+	@dotnet build Perspective.Services.sln -nologo -v quiet
+
+format: ## Format the code (dotnet format)
+	@dotnet format Perspective.Services.sln

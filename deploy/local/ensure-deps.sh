@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Makes sure the PostgreSQL server binaries and RabbitMQ are on the machine. As root on Debian it installs what is
+# missing with apt-get (postgresql, rabbitmq-server) and stops the system-wide services those packages start, so
+# nothing is left listening on public interfaces; otherwise it says what to install and fails.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    say "Installing $* with apt-get (as root)..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Stop and disable a system service started by a package install; ours run as private processes instead.
+stop_system_service() {
+  local name="$1"
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl stop "$name" 2>/dev/null || true
+    systemctl disable "$name" 2>/dev/null || true
+  else
+    service "$name" stop >/dev/null 2>&1 || true
+    update-rc.d "$name" disable >/dev/null 2>&1 || true
+  fi
+}
+
+if [ -z "$(pg_bin)" ]; then
+  if is_root && command -v apt-get >/dev/null; then
+    apt_install postgresql
+    stop_system_service postgresql
+  else
+    say "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found."
+    say "  Debian/Ubuntu: sudo apt-get install postgresql    macOS: brew install postgresql@15    or set PG_BIN=/path/to/bin"
+    exit 1
+  fi
+fi
+
+if [ -z "$(rabbit_bin)" ]; then
+  if is_root && command -v apt-get >/dev/null; then
+    apt_install rabbitmq-server
+    stop_system_service rabbitmq-server
+    # The package's broker and its epmd (port 4369) listen on every interface; stop both, keep ours private.
+    pkill -u rabbitmq -f beam.smp 2>/dev/null || true
+    pkill -u rabbitmq epmd 2>/dev/null || true
+  else
+    say "RabbitMQ not found."
+    say "  Debian/Ubuntu: sudo apt-get install rabbitmq-server (then: sudo systemctl disable --now rabbitmq-server)"
+    say "  macOS: brew install rabbitmq    or set RABBITMQ_BIN=/path/to/sbin"
+    exit 1
+  fi
+fi

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# make up: PostgreSQL, RabbitMQ and the six services on loopback, data and logs under .local/ (kept by make down).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+started_at=$(date +%s)
+
+mkdir -p "$LOCAL_DIR"/{logs,pids,rabbitmq}
+exec 9>"$LOCAL_DIR/up.lock"
+if ! flock -n 9; then
+  say "make up is already running (lock $LOCAL_DIR/up.lock); wait for it or run make down."
+  exit 1
+fi
+
+running=0
+for entry in "${SERVICES[@]}"; do
+  read -r name _ _ _ <<<"$entry"
+  pid_alive "$LOCAL_DIR/pids/$name.pid" && running=$((running + 1))
+done
+if [ "$running" = "${#SERVICES[@]}" ]; then
+  say "The local stack is already running (make status shows it; make down stops it)."
+  exit 0
+fi
+if [ "$running" -gt 0 ]; then
+  say "$running of ${#SERVICES[@]} services are already running; starting the rest."
+fi
+
+"$ROOT/deploy/local/ensure-deps.sh"
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+PG_BIN_DIR="$(pg_bin)"
+PG_DATA="$LOCAL_DIR/postgres/data"
+if is_root; then
+  # The postgres user must be able to reach the data folder.
+  if ! runuser -u postgres -- test -x "$LOCAL_DIR"; then
+    say "The postgres user cannot enter $LOCAL_DIR; make its parent folders traversable (chmod o+x) or set PERSPECTIVE_LOCAL_DIR."
+    exit 1
+  fi
+fi
+if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+  say "Creating the PostgreSQL cluster in $PG_DATA"
+  mkdir -p "$LOCAL_DIR/postgres"
+  is_root && chown postgres:postgres "$LOCAL_DIR/postgres"
+  as_pg "$PG_BIN_DIR/initdb" -D "$PG_DATA" -U perspective -A trust -E UTF8 --no-instructions >"$LOCAL_DIR/logs/initdb.log"
+fi
+if as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+  say "PostgreSQL     127.0.0.1:$PG_PORT  already running"
+else
+  as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$LOCAL_DIR/postgres/postgres.log" -w -t 60 start \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$LOCAL_DIR/postgres" >/dev/null
+  say "PostgreSQL     127.0.0.1:$PG_PORT  started (data $PG_DATA)"
+fi
+for entry in "${SERVICES[@]}"; do
+  read -r _ _ _ database <<<"$entry"
+  exists=$(as_pg "$PG_BIN_DIR/psql" -h 127.0.0.1 -p "$PG_PORT" -U perspective -d postgres -tAc \
+    "select 1 from pg_database where datname = '$database'")
+  [ "$exists" = 1 ] || as_pg "$PG_BIN_DIR/psql" -h 127.0.0.1 -p "$PG_PORT" -U perspective -d postgres -qc "create database $database" >/dev/null
+done
+
+# --- RabbitMQ ---------------------------------------------------------------------------------------------
+RABBIT_BIN_DIR="$(rabbit_bin)"
+(
+  rabbit_env
+  if "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q status >/dev/null 2>&1; then
+    say "RabbitMQ       127.0.0.1:$AMQP_PORT  already running"
+  else
+    nohup "$RABBIT_BIN_DIR/rabbitmq-server" >>"$LOCAL_DIR/logs/rabbitmq.log" 2>&1 &
+    "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q wait "$RABBITMQ_PID_FILE" --timeout 90 >/dev/null
+    say "RabbitMQ       127.0.0.1:$AMQP_PORT  started (node $RABBIT_NODE, data $LOCAL_DIR/rabbitmq)"
+  fi
+)
+
+# --- Services ---------------------------------------------------------------------------------------------
+say "Building the services ($CONFIGURATION)..."
+if ! dotnet build "$ROOT/deploy/local/local.slnf" -c "$CONFIGURATION" -nologo -v quiet >"$LOCAL_DIR/logs/build.log" 2>&1; then
+  tail -30 "$LOCAL_DIR/logs/build.log"
+  say "Build failed; the whole log is $LOCAL_DIR/logs/build.log"
+  exit 1
+fi
+
+targets=()
+for entry in "${SERVICES[@]}"; do
+  read -r name folder port database <<<"$entry"
+  targets+=("$name=http://127.0.0.1:$port")
+  pidfile="$LOCAL_DIR/pids/$name.pid"
+  pid_alive "$pidfile" && continue
+  bin="$ROOT/services/$folder/bin/$CONFIGURATION/net10.0"
+  (
+    cd "$bin"
+    export ASPNETCORE_ENVIRONMENT=Development
+    export Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$port"
+    export ConnectionStrings__Database="Host=127.0.0.1;Port=$PG_PORT;Database=$database;Username=perspective"
+    export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+    nohup dotnet "Perspective.$folder.dll" >>"$LOCAL_DIR/logs/$name.log" 2>&1 &
+    echo $! >"$pidfile"
+  )
+done
+
+say "Waiting for the services to report SERVING..."
+if ! dotnet "$ROOT/deploy/local/DevTool/bin/$CONFIGURATION/net10.0/Perspective.DevTool.dll" wait-healthy --timeout-seconds 120 "${targets[@]}"; then
+  say "Not every service became healthy; see $LOCAL_DIR/logs/<service>.log. make down stops what started."
+  exit 1
+fi
+
+cat <<MSG
+
+Perspective is up in $(( $(date +%s) - started_at )) s. gRPC endpoints (HTTP/2 cleartext, loopback only):
+  ledger 127.0.0.1:5101   registry 127.0.0.1:5102   gateway 127.0.0.1:5103
+  subdao 127.0.0.1:5104   platform 127.0.0.1:5105   treasury 127.0.0.1:5106
+PostgreSQL 127.0.0.1:$PG_PORT (user perspective), RabbitMQ amqp://guest:guest@127.0.0.1:$AMQP_PORT/
+Logs: $LOCAL_DIR/logs/   Data: $LOCAL_DIR/   Stop: make down
+
+A development token: make token SUB=alice ROLE=user
+Call a service:      grpcurl -plaintext -H "authorization: Bearer \$(make -s token SUB=alice ROLE=user)" 127.0.0.1:5101 list
+MSG
