@@ -19,9 +19,11 @@ down: ## Stop everything make up started (data is kept)
 status: ## Show what of the local stack is running
 	@deploy/local/status.sh
 
+DEVTOOL := deploy/local/DevTool/bin/Debug/net10.0/Perspective.DevTool.dll
+
 token: ## Print a development token: make token SUB=alice ROLE=user
-	@dotnet deploy/local/DevTool/bin/Debug/net10.0/Perspective.DevTool.dll token --sub "$(SUB)" --role "$(ROLE)" 2>/dev/null \
-	  || dotnet run --project deploy/local/DevTool -v quiet -- token --sub "$(SUB)" --role "$(ROLE)"
+	@test -f $(DEVTOOL) || dotnet build deploy/local/DevTool -nologo -v quiet >/dev/null
+	@dotnet $(DEVTOOL) token --sub "$(SUB)" --role "$(ROLE)"
 
 test: ## Run the whole test suite against real PostgreSQL and RabbitMQ (installs RabbitMQ first when root and missing)
 	@deploy/local/test.sh

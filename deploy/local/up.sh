@@ -46,7 +46,7 @@ if as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
   say "PostgreSQL     127.0.0.1:$PG_PORT  already running"
 else
   as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$LOCAL_DIR/postgres/postgres.log" -w -t 60 start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$LOCAL_DIR/postgres" >/dev/null
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$LOCAL_DIR/postgres" >/dev/null 9>&-
   say "PostgreSQL     127.0.0.1:$PG_PORT  started (data $PG_DATA)"
 fi
 for entry in "${SERVICES[@]}"; do
@@ -63,7 +63,7 @@ RABBIT_BIN_DIR="$(rabbit_bin)"
   if "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q status >/dev/null 2>&1; then
     say "RabbitMQ       127.0.0.1:$AMQP_PORT  already running"
   else
-    nohup "$RABBIT_BIN_DIR/rabbitmq-server" >>"$LOCAL_DIR/logs/rabbitmq.log" 2>&1 &
+    nohup "$RABBIT_BIN_DIR/rabbitmq-server" >>"$LOCAL_DIR/logs/rabbitmq.log" 2>&1 9>&- &
     "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q wait "$RABBITMQ_PID_FILE" --timeout 90 >/dev/null
     say "RabbitMQ       127.0.0.1:$AMQP_PORT  started (node $RABBIT_NODE, data $LOCAL_DIR/rabbitmq)"
   fi
@@ -90,7 +90,7 @@ for entry in "${SERVICES[@]}"; do
     export Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$port"
     export ConnectionStrings__Database="Host=127.0.0.1;Port=$PG_PORT;Database=$database;Username=perspective"
     export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
-    nohup dotnet "Perspective.$folder.dll" >>"$LOCAL_DIR/logs/$name.log" 2>&1 &
+    nohup dotnet "Perspective.$folder.dll" >>"$LOCAL_DIR/logs/$name.log" 2>&1 9>&- &
     echo $! >"$pidfile"
   )
 done

@@ -1,5 +1,5 @@
-using Perspective.SubDaoGovernance.Api;
 using Perspective.ServiceDefaults;
+using Perspective.SubDaoGovernance.Api;
 
 namespace Perspective.SubDaoGovernance;
 

@@ -1,5 +1,5 @@
-using Perspective.Treasury.Api;
 using Perspective.ServiceDefaults;
+using Perspective.Treasury.Api;
 
 namespace Perspective.Treasury;
 

@@ -1,5 +1,5 @@
-using Perspective.UsageGateway.Api;
 using Perspective.ServiceDefaults;
+using Perspective.UsageGateway.Api;
 
 namespace Perspective.UsageGateway;
 

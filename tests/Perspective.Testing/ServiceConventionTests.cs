@@ -1,6 +1,5 @@
 using Dapper;
 using Google.Protobuf.Reflection;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
@@ -11,6 +10,7 @@ using Npgsql;
 using Perspective.ServiceDefaults.Auth;
 using Perspective.ServiceDefaults.Data;
 using Perspective.ServiceDefaults.Errors;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Perspective.Testing;
 
