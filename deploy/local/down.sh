@@ -20,7 +20,8 @@ RABBIT_BIN_DIR="$(rabbit_bin)"
 if [ -n "$RABBIT_BIN_DIR" ] && [ -d "$LOCAL_DIR/rabbitmq" ]; then
   (
     rabbit_env
-    if "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q stop >/dev/null 2>&1; then
+    # With the pid file, rabbitmqctl returns only once the Erlang VM has exited, so epmd can then be stopped.
+    if "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
       say "stopped RabbitMQ"
     fi
     # epmd outlives the node; stop the one on our private port only.

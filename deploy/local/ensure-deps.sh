@@ -41,10 +41,23 @@ fi
 if [ -z "$(rabbit_bin)" ]; then
   if is_root && command -v apt-get >/dev/null; then
     apt_install rabbitmq-server
+    # The package starts a broker and epmd (port 4369, socket-activated under systemd) on every interface;
+    # stop and disable them: make up and the tests run private nodes on 127.0.0.1 only.
     stop_system_service rabbitmq-server
-    # The package's broker and its epmd (port 4369) listen on every interface; stop both, keep ours private.
-    pkill -u rabbitmq -f beam.smp 2>/dev/null || true
-    pkill -u rabbitmq epmd 2>/dev/null || true
+    stop_system_service epmd.socket
+    stop_system_service epmd
+    if command -v pkill >/dev/null 2>&1; then
+      pkill -u rabbitmq -f beam.smp 2>/dev/null || true
+      pkill -u rabbitmq -x epmd 2>/dev/null || true
+      pkill -u epmd -x epmd 2>/dev/null || true
+    else
+      for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        case "$(cat /proc/$pid/comm 2>/dev/null)" in beam.smp|epmd)
+          owner=$(stat -c %U /proc/$pid 2>/dev/null)
+          [ "$owner" = rabbitmq ] || [ "$owner" = epmd ] && kill "$pid" 2>/dev/null ;;
+        esac
+      done
+    fi
   else
     say "RabbitMQ not found."
     say "  Debian/Ubuntu: sudo apt-get install rabbitmq-server (then: sudo systemctl disable --now rabbitmq-server)"

@@ -53,6 +53,8 @@ rabbit_env() {
   export RABBITMQ_CONFIG_FILE="$LOCAL_DIR/rabbitmq/rabbitmq"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$LOCAL_DIR/rabbitmq/enabled_plugins"
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
+  # rabbitmqctl is an Erlang node too: keep its distribution port on loopback as well.
+  export RABBITMQ_CTL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -6,13 +6,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 TESTINGPLATFORM_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-"$ROOT/deploy/local/ensure-deps.sh" || exit 1
+if ! "$ROOT/deploy/local/ensure-deps.sh"; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 log_dir="$ROOT/.local/test-results"
 rm -rf "$log_dir" && mkdir -p "$log_dir"
 started=$(date +%s)
 
-if ! dotnet build Perspective.Services.sln -nologo -v quiet >"$log_dir/build.log" 2>&1; then
+# No build servers: they would outlive this command (and hold what it opened).
+if ! dotnet build Perspective.Services.sln -nologo -v quiet --disable-build-servers >"$log_dir/build.log" 2>&1; then
   grep -E 'error|warning' "$log_dir/build.log" | sort -u | head -40
   echo "build failed (log: $log_dir/build.log)"
   echo "0 passed, 1 failed"

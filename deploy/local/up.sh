@@ -29,12 +29,14 @@ fi
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 PG_BIN_DIR="$(pg_bin)"
 PG_DATA="$LOCAL_DIR/postgres/data"
-if is_root; then
-  # The postgres user must be able to reach the data folder.
-  if ! runuser -u postgres -- test -x "$LOCAL_DIR"; then
-    say "The postgres user cannot enter $LOCAL_DIR; make its parent folders traversable (chmod o+x) or set PERSPECTIVE_LOCAL_DIR."
-    exit 1
-  fi
+if is_root && [ ! -e "$LOCAL_DIR/postgres" ] && ! runuser -u postgres -- test -x "$LOCAL_DIR"; then
+  # PostgreSQL runs as the postgres user, who cannot reach a checkout under a private folder (such as /root):
+  # keep its data in a folder of its own and link it from .local/postgres.
+  pg_home="/var/tmp/perspective-$(echo "$ROOT" | sha256sum | cut -c1-12)/postgres"
+  mkdir -p "$pg_home"
+  chown postgres:postgres "$pg_home"
+  ln -s "$pg_home" "$LOCAL_DIR/postgres"
+  say "PostgreSQL data in $pg_home (linked from $LOCAL_DIR/postgres): the postgres user cannot enter $LOCAL_DIR"
 fi
 if [ ! -f "$PG_DATA/PG_VERSION" ]; then
   say "Creating the PostgreSQL cluster in $PG_DATA"
@@ -46,7 +48,7 @@ if as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
   say "PostgreSQL     127.0.0.1:$PG_PORT  already running"
 else
   as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$LOCAL_DIR/postgres/postgres.log" -w -t 60 start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$LOCAL_DIR/postgres" >/dev/null 9>&-
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" >/dev/null 9>&-
   say "PostgreSQL     127.0.0.1:$PG_PORT  started (data $PG_DATA)"
 fi
 for entry in "${SERVICES[@]}"; do
@@ -71,7 +73,8 @@ RABBIT_BIN_DIR="$(rabbit_bin)"
 
 # --- Services ---------------------------------------------------------------------------------------------
 say "Building the services ($CONFIGURATION)..."
-if ! dotnet build "$ROOT/deploy/local/local.slnf" -c "$CONFIGURATION" -nologo -v quiet >"$LOCAL_DIR/logs/build.log" 2>&1; then
+# No build servers: they would outlive make up and keep its lock (file descriptors are inherited).
+if ! dotnet build "$ROOT/deploy/local/local.slnf" -c "$CONFIGURATION" -nologo -v quiet --disable-build-servers >"$LOCAL_DIR/logs/build.log" 2>&1 9>&-; then
   tail -30 "$LOCAL_DIR/logs/build.log"
   say "Build failed; the whole log is $LOCAL_DIR/logs/build.log"
   exit 1

@@ -29,6 +29,17 @@ public sealed class AuthTests(TestInfrastructure infrastructure) : ProbeTestBase
     }
 
     [Fact]
+    public async Task A_token_without_a_subject_is_unauthenticated()
+    {
+        var anonymous = TestTokens.Create("", [Roles.User]);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.WhoamiAsync(new WhoamiRequest(), TestTokens.BearerToken(anonymous), cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
     public async Task A_role_rule_on_an_endpoint_refuses_other_roles_and_admits_its_own()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
@@ -56,12 +67,14 @@ public sealed class AuthTests(TestInfrastructure infrastructure) : ProbeTestBase
     }
 
     [Theory]
-    [InlineData(AuthOptions.DevelopmentSigningKey, "published development key")]
-    [InlineData("too-short", "at least 32 bytes")]
-    [InlineData("", "Auth:Authority")]
-    public async Task Production_refuses_to_start_with_the_development_key_or_a_weak_one(string key, string expected)
+    [InlineData("Production", AuthOptions.DevelopmentSigningKey, "published development key; refusing to start in Production")]
+    [InlineData("Staging", AuthOptions.DevelopmentSigningKey, "published development key; refusing to start in Staging")]
+    [InlineData("Production", "too-short", "at least 32 bytes")]
+    [InlineData("Production", "", "Auth:Authority")]
+    public async Task Outside_development_a_service_refuses_to_start_with_the_development_key_or_a_weak_one(
+        string environment, string key, string expected)
     {
-        await using var app = ProbeHost.Build(["--environment", "Production"], builder =>
+        await using var app = ProbeHost.Build(["--environment", environment], builder =>
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",

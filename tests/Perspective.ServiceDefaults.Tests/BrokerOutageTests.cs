@@ -12,12 +12,13 @@ public sealed class BrokerOutageTests(TestInfrastructure infrastructure) : IAsyn
 {
     private RabbitMqServer? broker;
     private ServiceUnderTest? probe;
+    private string database = "";
 
     public async ValueTask InitializeAsync()
     {
         broker = await RabbitMqServer.StartAsync();
-        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("probe_outage"),
-            broker: broker.ConnectionString);
+        database = await infrastructure.CreateDatabaseAsync("probe_outage");
+        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, infrastructure, database, broker: broker.ConnectionString);
     }
 
     public async ValueTask DisposeAsync()
@@ -58,5 +59,29 @@ public sealed class BrokerOutageTests(TestInfrastructure infrastructure) : IAsyn
         Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null"));
         await Eventually.WaitAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status,
             s => s == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60), "readiness after the outage");
+    }
+
+    [Fact]
+    public async Task An_event_left_unsent_by_a_stopped_process_is_sent_once_by_the_next_start()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await broker!.StopNodeAsync();
+        await new ProbeService.ProbeServiceClient(probe!.Channel).RecordNoteAsync(
+            new RecordNoteRequest { NoteId = "n-restart", Text = "committed, never published" }, TestTokens.Bearer("alice", Roles.User),
+            cancellationToken: ct);
+        await probe.DisposeAsync();
+        probe = null;
+
+        await using var db = new NpgsqlConnection(database);
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null", ct));
+        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from note_effects", ct));
+
+        await broker.StartNodeAgainAsync();
+        probe = await ServiceUnderTest.StartAsync(ProbeHost.Build, infrastructure, database, broker: broker.ConnectionString);
+
+        await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-restart'"),
+            n => n > 0, TimeSpan.FromSeconds(60), "delivery by the restarted process");
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-restart'", ct));
+        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null", ct));
     }
 }

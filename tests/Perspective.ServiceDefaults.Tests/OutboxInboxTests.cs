@@ -65,6 +65,29 @@ public sealed class OutboxInboxTests(TestInfrastructure infrastructure) : ProbeT
         Assert.Equal(1, await EffectsAsync("n-dup"));
     }
 
+    [Fact]
+    public async Task A_row_that_can_never_be_published_is_parked_and_does_not_hold_back_later_events()
+    {
+        await using (var db = new NpgsqlConnection(Probe.DatabaseConnectionString))
+        {
+            await db.ExecuteAsync(
+                """
+                insert into outbox_messages (id, message_type, payload, created_at)
+                values (gen_random_uuid(), 'Perspective.Contracts.Events.Gone.V1.Renamed', '{}'::jsonb, now())
+                """);
+        }
+
+        await Client.RecordNoteAsync(new RecordNoteRequest { NoteId = "n-after-poison", Text = "still delivered" }, User,
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        await Eventually.WaitAsync(() => EffectsAsync("n-after-poison"), n => n > 0, Delivery, "the event queued behind the bad row");
+        await using var check = new NpgsqlConnection(Probe.DatabaseConnectionString);
+        var parked = await check.QuerySingleAsync<(DateTime? ParkedAt, string LastError)>(
+            "select parked_at, last_error from outbox_messages where message_type like '%Gone%'");
+        Assert.NotNull(parked.ParkedAt);
+        Assert.Contains("unknown event type", parked.LastError, StringComparison.Ordinal);
+    }
+
     private async Task<int> EffectsAsync(string noteId)
     {
         await using var db = new NpgsqlConnection(Probe.DatabaseConnectionString);

@@ -50,7 +50,15 @@ public sealed class PostgresServer : IAsyncDisposable
             await ExternalProcess.RunAsync("chown", ["-R", "postgres:postgres", root]);
         }
         var server = new PostgresServer(binDir, root, FreePort.Next(), runAs);
-        await server.InitAndStartAsync();
+        try
+        {
+            await server.InitAndStartAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
         return server;
     }
 
@@ -88,7 +96,10 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         try
         {
-            await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "immediate", "stop"], asUser: runAs);
+            if (File.Exists(Path.Combine(DataDir, "postmaster.pid")))
+            {
+                await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "immediate", "stop"], asUser: runAs);
+            }
         }
         finally
         {

@@ -36,6 +36,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
             ["RABBITMQ_CONFIG_FILE"] = Path.Combine(root, "rabbitmq"),
             ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(root, "enabled_plugins"),
             ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
+            // rabbitmqctl is an Erlang node too: keep its distribution port on loopback as well.
+            ["RABBITMQ_CTL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
         };
     }
 
@@ -59,7 +61,16 @@ public sealed class RabbitMqServer : IAsyncDisposable
                          "rabbitmq-server not found: `make test` installs it when run as root; otherwise `sudo apt-get install rabbitmq-server` (or set RABBITMQ_BIN).");
         var root = Directory.CreateTempSubdirectory("perspective-test-rabbitmq-").FullName;
         var rabbit = new RabbitMqServer(Path.GetDirectoryName(server)!, root);
-        await rabbit.StartNodeAsync();
+        try
+        {
+            await rabbit.StartNodeAsync();
+        }
+        catch
+        {
+            // A node that did not come up in time must not outlive the failed start.
+            await rabbit.DisposeAsync();
+            throw;
+        }
         return rabbit;
     }
 
@@ -91,7 +102,9 @@ public sealed class RabbitMqServer : IAsyncDisposable
         }
         try
         {
-            await ExternalProcess.RunAsync(Path.Combine(binDir, "rabbitmqctl"), ["-n", NodeName, "stop"], env, timeout: TimeSpan.FromSeconds(60));
+            // With the pid file, rabbitmqctl returns only once the Erlang VM has exited.
+            await ExternalProcess.RunAsync(Path.Combine(binDir, "rabbitmqctl"), ["-n", NodeName, "stop", env["RABBITMQ_PID_FILE"]], env,
+                timeout: TimeSpan.FromSeconds(60));
         }
         finally
         {

@@ -16,7 +16,11 @@ public static class TestTokens
         string issuer = "perspective", string audience = "perspective")
     {
         var now = DateTime.UtcNow;
-        var claims = new List<Claim> { new("sub", subject) };
+        var claims = new List<Claim>();
+        if (!string.IsNullOrEmpty(subject))
+        {
+            claims.Add(new Claim("sub", subject));
+        }
         claims.AddRange(roles.Select(role => new Claim("role", role)));
         var expiry = expires ?? now.AddHours(1);
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor

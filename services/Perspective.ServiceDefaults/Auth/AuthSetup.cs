@@ -18,7 +18,18 @@ internal static class AuthSetup
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => jwt.Events = new JwtBearerEvents
+        {
+            // The subject is the caller's account: a token without one authenticates nobody.
+            OnTokenValidated = context =>
+            {
+                if (string.IsNullOrEmpty(context.Principal?.FindFirst("sub")?.Value))
+                {
+                    context.Fail("the token has no subject");
+                }
+                return Task.CompletedTask;
+            },
+        });
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
 
@@ -71,10 +82,10 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         {
             return ValidateOptionsResult.Fail("Auth:SigningKey must be at least 32 bytes for HS256.");
         }
-        if (environment.IsProduction() && options.SigningKey == AuthOptions.DevelopmentSigningKey)
+        if (options.SigningKey == AuthOptions.DevelopmentSigningKey && !AuthOptions.DevelopmentEnvironments.Contains(environment.EnvironmentName))
         {
             return ValidateOptionsResult.Fail(
-                "Auth:SigningKey is the published development key; refusing to start in Production. Configure Auth:Authority or a secret key.");
+                $"Auth:SigningKey is the published development key; refusing to start in {environment.EnvironmentName}. Configure Auth:Authority or a secret key.");
         }
         return ValidateOptionsResult.Success;
     }

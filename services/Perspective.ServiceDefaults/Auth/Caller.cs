@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Grpc.Core;
 using Perspective.ServiceDefaults.Errors;
 
+
 namespace Perspective.ServiceDefaults.Auth;
 
 /// <summary>The authenticated caller of an RPC: its account (the token subject) and roles.</summary>
@@ -34,7 +35,7 @@ public sealed record Caller(string Account, IReadOnlySet<string> Roles)
         var account = principal.FindFirstValue("sub");
         if (string.IsNullOrEmpty(account))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "the token has no subject"));
+            throw DomainException.Unauthenticated("the token has no subject");
         }
         return new Caller(account, principal.FindAll("role").Select(c => c.Value).ToHashSet(StringComparer.Ordinal));
     }

@@ -51,7 +51,8 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ServiceInfo se
                     continue;
                 }
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await connection.ExecuteAsync(new CommandDefinition(script.Sql, transaction: transaction, cancellationToken: cancellationToken));
+                // No command timeout: a migration takes as long as it takes; the deployment's start-up probe bounds it.
+                await connection.ExecuteAsync(new CommandDefinition(script.Sql, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(
                     "insert into schema_migrations (id, checksum, applied_at) values (@Id, @Checksum, @AppliedAt)",
                     new { script.Id, script.Checksum, AppliedAt = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));

@@ -9,6 +9,7 @@ public enum DomainErrorKind
     AlreadyExists,
     PermissionDenied,
     ResourceExhausted,
+    Unauthenticated,
 }
 
 /// <summary>
@@ -31,4 +32,6 @@ public sealed class DomainException(DomainErrorKind kind, string message) : Exce
     public static DomainException PermissionDenied(string rule) => new(DomainErrorKind.PermissionDenied, rule);
 
     public static DomainException ResourceExhausted(string limit) => new(DomainErrorKind.ResourceExhausted, limit);
+
+    public static DomainException Unauthenticated(string reason) => new(DomainErrorKind.Unauthenticated, reason);
 }

@@ -8,6 +8,10 @@ namespace Perspective.ServiceDefaults.Errors;
 /// <summary>
 /// Turns domain errors into gRPC status codes with their message, and any other exception into
 /// <c>Internal</c> with only a trace id, logged once here with its stack trace.
+/// Our own code reports broken rules with <see cref="DomainException"/>, never <see cref="RpcException"/>: an
+/// RpcException here comes from a call to another service, whose status and message describe that call, not the
+/// caller's request, so it is logged and answered as <c>Unavailable</c> (the dependency did not answer) or
+/// <c>Internal</c>. Only the generated <c>Unimplemented</c> of an RPC that is not built yet passes through.
 /// </summary>
 public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -18,7 +22,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         {
             return await continuation(request, context);
         }
-        catch (Exception ex) when (ex is not RpcException)
+        catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
             throw Translate(ex, context);
         }
@@ -32,7 +36,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         {
             await continuation(request, responseStream, context);
         }
-        catch (Exception ex) when (ex is not RpcException)
+        catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
             throw Translate(ex, context);
         }
@@ -46,7 +50,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         {
             return await continuation(requestStream, context);
         }
-        catch (Exception ex) when (ex is not RpcException)
+        catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
             throw Translate(ex, context);
         }
@@ -60,7 +64,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         {
             await continuation(requestStream, responseStream, context);
         }
-        catch (Exception ex) when (ex is not RpcException)
+        catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
             throw Translate(ex, context);
         }
@@ -74,12 +78,19 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 return new RpcException(new Status(ToStatusCode(domain.Kind), domain.Message));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+            case RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } downstream:
+                var unavailableTraceId = TraceId(context);
+                LogDownstream(logger, downstream, context.Method, unavailableTraceId);
+                return new RpcException(new Status(StatusCode.Unavailable, $"a service this call depends on did not answer; retry with the same request id (trace id {unavailableTraceId})"));
             default:
-                var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
+                var traceId = TraceId(context);
                 LogUnhandled(logger, ex, context.Method, traceId);
                 return new RpcException(new Status(StatusCode.Internal, $"internal error (trace id {traceId})"));
         }
     }
+
+    private static string TraceId(ServerCallContext context) =>
+        Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
 
     public static StatusCode ToStatusCode(DomainErrorKind kind) => kind switch
     {
@@ -89,8 +100,12 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         DomainErrorKind.AlreadyExists => StatusCode.AlreadyExists,
         DomainErrorKind.PermissionDenied => StatusCode.PermissionDenied,
         DomainErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        DomainErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         _ => StatusCode.Internal,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A downstream call failed in {Method} (trace id {TraceId})")]
+    private static partial void LogDownstream(ILogger logger, Exception exception, string method, string traceId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method} (trace id {TraceId})")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string traceId);

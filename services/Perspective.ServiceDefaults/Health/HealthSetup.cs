@@ -16,8 +16,8 @@ internal static class HealthSetup
     public const string Live = "live";
 
     /// <summary>
-    /// The standard gRPC health service: the empty service name (and each API's own name) answers readiness, which
-    /// checks the database and the broker; <c>liveness</c> answers SERVING while the process runs.
+    /// The standard gRPC health service: the empty service name answers readiness, which checks the database and
+    /// the broker; <c>liveness</c> answers SERVING while the process runs.
     /// </summary>
     public static void AddPerspectiveHealth(this WebApplicationBuilder builder)
     {

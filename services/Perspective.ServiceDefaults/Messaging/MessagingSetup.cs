@@ -16,7 +16,6 @@ internal static class MessagingSetup
         builder.Services.AddOptions<OutboxOptions>().Bind(builder.Configuration.GetSection(OutboxOptions.Section));
         builder.Services.AddSingleton<EventTypes>();
         builder.Services.AddSingleton<IOutbox, Outbox>();
-        builder.Services.AddHostedService<OutboxDispatcher>();
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -51,5 +50,7 @@ internal static class MessagingSetup
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        // After the bus: hosted services stop in reverse order, so the dispatcher stops before the bus does.
+        builder.Services.AddHostedService<OutboxDispatcher>();
     }
 }

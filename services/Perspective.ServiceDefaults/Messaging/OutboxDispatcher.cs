@@ -68,7 +68,7 @@ internal sealed partial class OutboxDispatcher(
             """
             select position, id, message_type, payload::text as payload
             from outbox_messages
-            where sent_at is null
+            where sent_at is null and parked_at is null
             order by position
             limit @BatchSize
             for update skip locked
@@ -78,10 +78,24 @@ internal sealed partial class OutboxDispatcher(
         Exception? failure = null;
         foreach (var row in rows)
         {
+            Type type;
+            object message;
             try
             {
-                var type = eventTypes.Resolve(row.MessageType);
-                var message = JsonSerializer.Deserialize(row.Payload, type, Outbox.Json)!;
+                type = eventTypes.Resolve(row.MessageType);
+                message = JsonSerializer.Deserialize(row.Payload, type, Outbox.Json)
+                          ?? throw new JsonException("the payload is null");
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or JsonException or NotSupportedException)
+            {
+                LogParked(logger, row.Id, row.MessageType, ex.Message);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "update outbox_messages set parked_at = @ParkedAt, attempts = attempts + 1, last_error = @Error where id = @Id",
+                    new { row.Id, ParkedAt = time.GetUtcNow(), Error = ex.Message }, transaction, cancellationToken: cancellationToken));
+                continue;
+            }
+            try
+            {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(settings.PublishTimeoutMs);
                 await bus.Publish(message, type, context => context.MessageId = row.Id, timeout.Token);
@@ -107,6 +121,9 @@ internal sealed partial class OutboxDispatcher(
         }
         return sent;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {Id} ({MessageType}) can never be published and is parked: {Reason}")]
+    private static partial void LogParked(ILogger logger, Guid id, string messageType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox dispatch failed (attempt {Failures}), retrying: {Reason}")]
     private static partial void LogFailed(ILogger logger, int failures, string reason);
