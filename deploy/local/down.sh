@@ -21,7 +21,9 @@ if [ -n "$RABBIT_BIN_DIR" ] && [ -d "$LOCAL_DIR/rabbitmq" ]; then
   (
     rabbit_env
     # With the pid file, rabbitmqctl returns only once the Erlang VM has exited, so epmd can then be stopped.
-    if "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+    # (Given a pid file of a node that is not running, it would wait forever: check first.)
+    if pid_alive "$RABBITMQ_PID_FILE" \
+      && timeout 120 "$RABBIT_BIN_DIR/rabbitmqctl" -n "$RABBIT_NODE" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
       say "stopped RabbitMQ"
     fi
     # epmd outlives the node; stop the one on our private port only.
@@ -30,7 +32,7 @@ if [ -n "$RABBIT_BIN_DIR" ] && [ -d "$LOCAL_DIR/rabbitmq" ]; then
 fi
 
 PG_BIN_DIR="$(pg_bin)"
-PG_DATA="$LOCAL_DIR/postgres/data"
+PG_DATA="$(pg_data)"
 if [ -n "$PG_BIN_DIR" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
   as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -w -m fast stop >/dev/null && say "stopped PostgreSQL"
 fi

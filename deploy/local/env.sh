@@ -57,6 +57,11 @@ rabbit_env() {
   export RABBITMQ_CTL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 }
 
+# PostgreSQL's data folder by its real path: the postgres user may not follow a link through a private folder.
+pg_data() {
+  if [ -L "$LOCAL_DIR/postgres" ]; then echo "$(readlink -f "$LOCAL_DIR/postgres")/data"; else echo "$LOCAL_DIR/postgres/data"; fi
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 say() { printf '%s\n' "$*"; }

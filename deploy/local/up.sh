@@ -28,7 +28,6 @@ fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 PG_BIN_DIR="$(pg_bin)"
-PG_DATA="$LOCAL_DIR/postgres/data"
 if is_root && [ ! -e "$LOCAL_DIR/postgres" ] && ! runuser -u postgres -- test -x "$LOCAL_DIR"; then
   # PostgreSQL runs as the postgres user, who cannot reach a checkout under a private folder (such as /root):
   # keep its data in a folder of its own and link it from .local/postgres.
@@ -38,16 +37,17 @@ if is_root && [ ! -e "$LOCAL_DIR/postgres" ] && ! runuser -u postgres -- test -x
   ln -s "$pg_home" "$LOCAL_DIR/postgres"
   say "PostgreSQL data in $pg_home (linked from $LOCAL_DIR/postgres): the postgres user cannot enter $LOCAL_DIR"
 fi
+PG_DATA="$(pg_data)"
 if [ ! -f "$PG_DATA/PG_VERSION" ]; then
   say "Creating the PostgreSQL cluster in $PG_DATA"
-  mkdir -p "$LOCAL_DIR/postgres"
-  is_root && chown postgres:postgres "$LOCAL_DIR/postgres"
+  mkdir -p "$(dirname "$PG_DATA")"
+  is_root && chown postgres:postgres "$(dirname "$PG_DATA")"
   as_pg "$PG_BIN_DIR/initdb" -D "$PG_DATA" -U perspective -A trust -E UTF8 --no-instructions >"$LOCAL_DIR/logs/initdb.log"
 fi
 if as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
   say "PostgreSQL     127.0.0.1:$PG_PORT  already running"
 else
-  as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$LOCAL_DIR/postgres/postgres.log" -w -t 60 start \
+  as_pg "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$(dirname "$PG_DATA")/postgres.log" -w -t 60 start \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" >/dev/null 9>&-
   say "PostgreSQL     127.0.0.1:$PG_PORT  started (data $PG_DATA)"
 fi
