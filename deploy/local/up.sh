@@ -93,6 +93,8 @@ for entry in "${SERVICES[@]}"; do
     export Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$port"
     export ConnectionStrings__Database="Host=127.0.0.1;Port=$PG_PORT;Database=$database;Username=perspective"
     export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+    # POV's genesis allocations (read by the ledger at its first start only).
+    export Ledger__GenesisFile="$ROOT/deploy/local/genesis.json"
     nohup dotnet "Perspective.$folder.dll" >>"$LOCAL_DIR/logs/$name.log" 2>&1 9>&- &
     echo $! >"$pidfile"
   )

@@ -1,4 +1,6 @@
 using Perspective.Ledger.Api;
+using Perspective.Ledger.Data;
+using Perspective.Ledger.Writer;
 using Perspective.ServiceDefaults;
 
 namespace Perspective.Ledger;
@@ -13,6 +15,15 @@ public static class LedgerHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        // Genesis allocations for local runs live in a file (deploy/local/genesis.json); clusters set them in configuration.
+        if (builder.Configuration["Ledger:GenesisFile"] is { Length: > 0 } genesisFile)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(genesisFile), optional: false);
+        }
+        builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section);
+        builder.Services.AddSingleton<LedgerReads>();
+        builder.Services.AddSingleton<LedgerWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<LedgerWriter>());
         configure?.Invoke(builder);
 
         var app = builder.Build();

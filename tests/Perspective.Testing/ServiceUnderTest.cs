@@ -82,8 +82,16 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         return service;
     }
 
+    private bool disposed;
+
+    /// <summary>Stops the service (a test may stop it early to restart on the same database; a second call does nothing).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         Channel.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();

@@ -1,14 +1,207 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Perspective.Contracts.Ledger.V1;
+using Perspective.Ledger.Data;
+using Perspective.Ledger.Domain;
+using Perspective.Ledger.Writer;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Auth;
+using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.Ledger.Api;
 
 /// <summary>
-/// gRPC endpoints of <c>perspective.ledger.v1.LedgerService</c>: map proto to domain and back, nothing else.
-/// RPCs not overridden here answer UNIMPLEMENTED until their issue lands.
+/// gRPC endpoints of <c>perspective.ledger.v1.LedgerService</c>: check input and caller, hand changes to the
+/// single writer, read committed state. RPCs not overridden here answer UNIMPLEMENTED until their issue lands.
 /// </summary>
 [Authorize(Policy = AuthPolicies.KnownRole)]
-public sealed class LedgerApi : LedgerService.LedgerServiceBase
+public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerService.LedgerServiceBase
 {
+    [Authorize(Roles = $"{Roles.Service},{Roles.Admin}")]
+    public override async Task<CreateAssetResponse> CreateAsset(CreateAssetRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        LedgerRules.NewAsset(request.Code, request.Name, request.Decimals, request.TotalSupply);
+        LedgerRules.Account("initial_holder_account", request.InitialHolderAccount);
+        if (LedgerRules.IsIssuance(request.InitialHolderAccount))
+        {
+            throw DomainException.InvalidArgument("initial_holder_account", "must not be an issuance account");
+        }
+        var command = new CreateAssetCommand(request.RequestId, LedgerCommand.HashOf(request), request.Code, request.Name, request.Decimals,
+            request.TotalSupply, [new Allocation(request.InitialHolderAccount, request.TotalSupply)]);
+        return (CreateAssetResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<GetAssetResponse> GetAsset(GetAssetRequest request, ServerCallContext context)
+    {
+        LedgerRules.AssetCode("code", request.Code);
+        var asset = await reads.AssetAsync(request.Code, context.CancellationToken) ?? throw DomainException.NotFound($"asset {request.Code} not found");
+        return new GetAssetResponse { Asset = LedgerMapping.ToProto(asset) };
+    }
+
+    public override async Task<ListAssetsResponse> ListAssets(ListAssetsRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.PageSize);
+        var assets = await reads.AssetsAsync(Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListAssetsResponse { NextPageToken = Paging.NextToken(assets.LastOrDefault()?.Code ?? "", assets.Count, size) };
+        response.Assets.AddRange(assets.Select(LedgerMapping.ToProto));
+        return response;
+    }
+
+    public override async Task<TransferResponse> Transfer(TransferRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
+        MayDebit(context, request.FromAccount);
+        var leg = new LegInput(request.RequestId, request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
+        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request), [leg], IsBatch: false);
+        return (TransferResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<TransferBatchResponse> TransferBatch(TransferBatchRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        if (request.Legs.Count is 0 or > LedgerRules.BatchLegsMax)
+        {
+            throw DomainException.InvalidArgument("legs", $"must hold 1 to {LedgerRules.BatchLegsMax} legs");
+        }
+        var legIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Legs.Count; i++)
+        {
+            var leg = request.Legs[i];
+            LedgerRules.RequestId($"legs[{i}].transfer_id", leg.TransferId);
+            if (!legIds.Add(leg.TransferId))
+            {
+                throw DomainException.InvalidArgument($"legs[{i}].transfer_id", "appears twice in the batch");
+            }
+            LedgerRules.Leg($"legs[{i}].", leg.FromAccount, leg.ToAccount, leg.Asset, leg.Amount, leg.Memo);
+            MayDebit(context, leg.FromAccount);
+        }
+        var legs = request.Legs.Select(l => new LegInput(l.TransferId, l.FromAccount, l.ToAccount, l.Asset, l.Amount, l.Memo)).ToList();
+        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request), legs, IsBatch: true);
+        return (TransferBatchResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<GetTransferResponse> GetTransfer(GetTransferRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.TransferId))
+        {
+            throw DomainException.InvalidArgument("transfer_id", "is required");
+        }
+        var transfer = await reads.TransferAsync(request.TransferId, context.CancellationToken)
+                       ?? throw DomainException.NotFound($"transfer {request.TransferId} not found");
+        var hash = await reads.HashAtAsync(transfer.Sequence, context.CancellationToken);
+        return new GetTransferResponse
+        {
+            Transfer = LedgerMapping.ToProto(transfer, new Receipt
+            {
+                Sequence = transfer.Sequence,
+                Hash = Convert.ToHexStringLower(hash!),
+                CommittedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(transfer.CommittedAt, DateTimeKind.Utc)),
+            }),
+        };
+    }
+
+    public override async Task<GetBalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
+    {
+        LedgerRules.Account("account", request.Account);
+        LedgerRules.AssetCode("asset", request.Asset);
+        var head = await reads.HeadAsync(context.CancellationToken);
+        var balance = await reads.BalanceAsync(request.Account, request.Asset, context.CancellationToken);
+        return new GetBalanceResponse { Balance = ToProto(request.Account, request.Asset, balance, head.Sequence) };
+    }
+
+    public override async Task<ListBalancesResponse> ListBalances(ListBalancesRequest request, ServerCallContext context)
+    {
+        LedgerRules.Account("account", request.Account);
+        var size = Paging.Size(request.PageSize);
+        var head = await reads.HeadAsync(context.CancellationToken);
+        var balances = await reads.BalancesAsync(request.Account, Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListBalancesResponse { NextPageToken = Paging.NextToken(balances.LastOrDefault().Asset ?? "", balances.Count, size) };
+        response.Balances.AddRange(balances.Select(b => ToProto(request.Account, b.Asset, b.Balance, head.Sequence)));
+        return response;
+    }
+
+    public override async Task<GetHeadResponse> GetHead(GetHeadRequest request, ServerCallContext context)
+    {
+        var head = await reads.HeadAsync(context.CancellationToken);
+        var response = new GetHeadResponse { Sequence = head.Sequence, Hash = Convert.ToHexStringLower(head.Hash) };
+        if (head.CommittedAt is { } at)
+        {
+            response.CommittedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(at, DateTimeKind.Utc));
+        }
+        return response;
+    }
+
+    public override async Task<GetBalanceAtResponse> GetBalanceAt(GetBalanceAtRequest request, ServerCallContext context)
+    {
+        LedgerRules.Account("account", request.Account);
+        LedgerRules.AssetCode("asset", request.Asset);
+        await SnapshotSequence(request.Sequence, context);
+        var total = await reads.BalanceAtAsync(request.Account, request.Asset, request.Sequence, context.CancellationToken);
+        return new GetBalanceAtResponse { Account = request.Account, Asset = request.Asset, Sequence = request.Sequence, Total = total };
+    }
+
+    public override async Task<GetSupplyAtResponse> GetSupplyAt(GetSupplyAtRequest request, ServerCallContext context)
+    {
+        LedgerRules.AssetCode("asset", request.Asset);
+        await SnapshotSequence(request.Sequence, context);
+        // Σ balances = 0, so what holders own is what the issuance account has given out.
+        var issuance = await reads.BalanceAtAsync(LedgerRules.IssuanceAccount(request.Asset), request.Asset, request.Sequence, context.CancellationToken);
+        return new GetSupplyAtResponse { Asset = request.Asset, Sequence = request.Sequence, Supply = -issuance };
+    }
+
+    public override async Task<ListHoldersResponse> ListHolders(ListHoldersRequest request, ServerCallContext context)
+    {
+        LedgerRules.AssetCode("asset", request.Asset);
+        await SnapshotSequence(request.Sequence, context);
+        var size = Paging.Size(request.PageSize);
+        var holders = await reads.HoldersAtAsync(request.Asset, request.Sequence, Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListHoldersResponse
+        {
+            Asset = request.Asset,
+            Sequence = request.Sequence,
+            NextPageToken = Paging.NextToken(holders.LastOrDefault().Account ?? "", holders.Count, size),
+        };
+        response.Holders.AddRange(holders.Select(h => new Holder { Account = h.Account, Balance = h.Total }));
+        return response;
+    }
+
+    public override async Task<VerifyJournalResponse> VerifyJournal(VerifyJournalRequest request, ServerCallContext context)
+    {
+        var head = await reads.HeadAsync(context.CancellationToken);
+        var from = Math.Max(1, request.FromSequence);
+        var to = request.ToSequence == 0 ? head.Sequence : request.ToSequence;
+        if (request.FromSequence < 0 || request.ToSequence < 0 || to > head.Sequence || (to < from && head.Sequence > 0))
+        {
+            throw DomainException.InvalidArgument("to_sequence", $"the range must lie within 1..{head.Sequence} (the head) with from ≤ to");
+        }
+        var verification = await JournalVerifier.VerifyAsync(reads, from, to, context.CancellationToken);
+        return verification;
+    }
+
+    /// <summary>The caller may debit its own account; the service role any account (issuance accounts never move by transfer).</summary>
+    private static void MayDebit(ServerCallContext context, string account) =>
+        context.Caller().RequireAccountOrRole(account, Roles.Service);
+
+    private async Task SnapshotSequence(long sequence, ServerCallContext context)
+    {
+        var head = await reads.HeadAsync(context.CancellationToken);
+        if (sequence < 1 || sequence > head.Sequence)
+        {
+            throw DomainException.InvalidArgument("sequence", $"must be 1 to {head.Sequence} (the journal head)");
+        }
+    }
+
+    private static Balance ToProto(string account, string asset, BalanceRow row, long sequence) => new()
+    {
+        Account = account,
+        Asset = asset,
+        Total = row.Total,
+        Available = row.Available,
+        Held = row.Held,
+        Locked = row.Locked,
+        AsOfSequence = sequence,
+    };
 }

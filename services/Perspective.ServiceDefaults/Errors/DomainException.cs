@@ -10,6 +10,8 @@ public enum DomainErrorKind
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    /// <summary>Nothing was changed and the same request may be retried (a failed commit).</summary>
+    Unavailable,
 }
 
 /// <summary>

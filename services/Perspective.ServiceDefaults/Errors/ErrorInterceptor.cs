@@ -101,6 +101,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         DomainErrorKind.PermissionDenied => StatusCode.PermissionDenied,
         DomainErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         DomainErrorKind.Unauthenticated => StatusCode.Unauthenticated,
+        DomainErrorKind.Unavailable => StatusCode.Unavailable,
         _ => StatusCode.Internal,
     };
 

@@ -1,0 +1,108 @@
+using Npgsql;
+using Perspective.Ledger.Writer;
+
+namespace Perspective.Ledger.Data;
+
+/// <summary>Writes one writer batch with one multi-row statement per table (arrays through <c>unnest</c>), in one transaction.</summary>
+public static class LedgerBatchSql
+{
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, BatchWork work, CancellationToken cancellationToken)
+    {
+        if (work.Entries.Count == 0)
+        {
+            return;
+        }
+        var batch = new NpgsqlBatch(connection, transaction);
+
+        var assets = work.NewAssets;
+        if (assets.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into assets (code, name, decimals, total_supply, initial_holder_account, created_sequence, created_at)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6)
+                """,
+                Array(assets.Select(a => a.Code)), Array(assets.Select(a => a.Name)), Array(assets.Select(a => a.Decimals)),
+                Array(assets.Select(a => a.TotalSupply)), Array(assets.Select(a => a.InitialHolderAccount)),
+                Array(assets.Select(a => a.CreatedSequence)), Array(assets.Select(a => a.CreatedAt))));
+        }
+
+        var entries = work.Entries;
+        batch.BatchCommands.Add(Command(
+            """
+            insert into journal (sequence, kind, reference_id, memo, committed_at, committed_at_micros, previous_hash, hash)
+            select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)
+            """,
+            Array(entries.Select(e => e.Entry.Sequence)), Array(entries.Select(e => (short)e.Entry.Kind)),
+            Array(entries.Select(e => e.Entry.ReferenceId)), Array(entries.Select(e => e.Entry.Memo)),
+            Array(entries.Select(e => e.CommittedAt)), Array(entries.Select(e => e.Entry.CommittedAtMicros)),
+            Array(entries.Select(e => e.PreviousHash)), Array(entries.Select(e => e.Hash))));
+
+        var postings = entries.SelectMany(e => e.Entry.Postings.Select((p, i) => (e.Entry.Sequence, Ordinal: i, PostingRecord: p))).ToList();
+        batch.BatchCommands.Add(Command(
+            """
+            insert into postings (sequence, ordinal, account, asset, bucket, amount)
+            select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5)
+            """,
+            Array(postings.Select(p => p.Sequence)), Array(postings.Select(p => p.Ordinal)), Array(postings.Select(p => p.PostingRecord.Account)),
+            Array(postings.Select(p => p.PostingRecord.Asset)), Array(postings.Select(p => (short)p.PostingRecord.Bucket)), Array(postings.Select(p => p.PostingRecord.Amount))));
+
+        var transfers = work.Transfers;
+        if (transfers.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into transfers (transfer_id, kind, from_account, to_account, asset, amount, memo, reference_id, sequence, committed_at)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)
+                """,
+                Array(transfers.Select(t => t.TransferId)), Array(transfers.Select(t => t.Kind)), Array(transfers.Select(t => t.From)),
+                Array(transfers.Select(t => t.To)), Array(transfers.Select(t => t.Asset)), Array(transfers.Select(t => t.Amount)),
+                Array(transfers.Select(t => t.Memo)), Array(transfers.Select(t => t.ReferenceId)), Array(transfers.Select(t => t.Sequence)),
+                Array(transfers.Select(t => t.CommittedAt))));
+        }
+
+        var touched = work.Touched.Select(k => (k.Account, k.Asset, Row: work.Balances[k])).ToList();
+        batch.BatchCommands.Add(Command(
+            """
+            insert into balances (account, asset, total, held, locked, updated_sequence)
+            select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5)
+            on conflict (account, asset) do update
+              set total = excluded.total, held = excluded.held, locked = excluded.locked, updated_sequence = excluded.updated_sequence
+            """,
+            Array(touched.Select(t => t.Account)), Array(touched.Select(t => t.Asset)), Array(touched.Select(t => t.Row.Total)),
+            Array(touched.Select(t => t.Row.Held)), Array(touched.Select(t => t.Row.Locked)),
+            Array(touched.Select(_ => work.HeadSequence))));
+
+        var history = work.History;
+        batch.BatchCommands.Add(Command(
+            """
+            insert into balance_history (asset, account, sequence, total)
+            select * from unnest(@p0, @p1, @p2, @p3)
+            """,
+            Array(history.Select(h => h.Asset)), Array(history.Select(h => h.Account)), Array(history.Select(h => h.Sequence)),
+            Array(history.Select(h => h.Total))));
+
+        var requests = work.Requests;
+        batch.BatchCommands.Add(Command(
+            """
+            insert into requests (request_id, operation, content_hash, response, sequence)
+            select * from unnest(@p0, @p1, @p2, @p3, @p4)
+            """,
+            Array(requests.Select(r => r.RequestId)), Array(requests.Select(r => r.Operation)), Array(requests.Select(r => r.ContentHash)),
+            Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static T[] Array<T>(IEnumerable<T> values) => values.ToArray();
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] arrays)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        for (var i = 0; i < arrays.Length; i++)
+        {
+            command.Parameters.Add(new NpgsqlParameter($"p{i}", arrays[i]));
+        }
+        return command;
+    }
+}

@@ -1,0 +1,140 @@
+using Dapper;
+using Npgsql;
+using Perspective.Ledger.Domain;
+using Perspective.Ledger.Writer;
+
+namespace Perspective.Ledger.Data;
+
+/// <summary>Read queries. They read committed rows only, so they never wait for the writer.</summary>
+public sealed class LedgerReads(NpgsqlDataSource dataSource)
+{
+    public const string AssetColumns =
+        "code as Code, name as Name, decimals as Decimals, total_supply as TotalSupply, initial_holder_account as InitialHolderAccount, " +
+        "created_sequence as CreatedSequence, created_at as CreatedAt";
+
+    public sealed record JournalRow(long Sequence, short Kind, string ReferenceId, string Memo, DateTime CommittedAt, long CommittedAtMicros,
+        byte[] PreviousHash, byte[] Hash);
+
+    public sealed record PostingRow(long Sequence, int Ordinal, string Account, string Asset, short Bucket, long Amount);
+
+    public async Task<(long Sequence, byte[] Hash, DateTime? CommittedAt)> HeadAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var head = (await connection.QueryAsync<(long Sequence, byte[] Hash, DateTime CommittedAt)>(new CommandDefinition(
+            "select sequence, hash, committed_at from journal order by sequence desc limit 1", cancellationToken: ct))).ToList();
+        return head.Count == 1 ? (head[0].Sequence, head[0].Hash, head[0].CommittedAt) : (0, JournalRecord.GenesisHash, null);
+    }
+
+    public async Task<AssetRow?> AssetAsync(string code, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AssetRow>(new CommandDefinition(
+            $"select {AssetColumns} from assets where code = @code",
+            new { code }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<AssetRow>> AssetsAsync(string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<AssetRow>(new CommandDefinition(
+            $"""
+            select {AssetColumns}
+            from assets where @after::text is null or code > @after order by code limit @limit
+            """, new { after, limit }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<TransferRow?> TransferAsync(string transferId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<TransferRow>(new CommandDefinition(
+            """
+            select transfer_id as TransferId, kind as Kind, from_account as "From", to_account as "To", asset as Asset,
+                   amount as Amount, memo as Memo, reference_id as ReferenceId, sequence as Sequence, committed_at as CommittedAt
+            from transfers where transfer_id = @transferId
+            """, new { transferId }, cancellationToken: ct));
+    }
+
+    public async Task<BalanceRow> BalanceAsync(string account, string asset, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<BalanceRow>(new CommandDefinition(
+            "select total, held, locked from balances where account = @account and asset = @asset", new { account, asset }, cancellationToken: ct))
+            ?? new BalanceRow(0, 0, 0);
+    }
+
+    public async Task<IReadOnlyList<(string Asset, BalanceRow Balance)>> BalancesAsync(string account, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Asset, long Total, long Held, long Locked)>(new CommandDefinition(
+            """
+            select asset, total, held, locked from balances
+            where account = @account and (@after::text is null or asset > @after)
+            order by asset limit @limit
+            """, new { account, after, limit }, cancellationToken: ct));
+        return rows.Select(r => (r.Asset, new BalanceRow(r.Total, r.Held, r.Locked))).ToList();
+    }
+
+    /// <summary>The account's total as of <paramref name="sequence"/>: its last history row at or before it (0 if none).</summary>
+    public async Task<long> BalanceAtAsync(string account, string asset, long sequence, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            select total from balance_history
+            where asset = @asset and account = @account and sequence <= @sequence
+            order by sequence desc limit 1
+            """, new { account, asset, sequence }, cancellationToken: ct)) ?? 0;
+    }
+
+    /// <summary>Holders with a positive total as of <paramref name="sequence"/>, by account, issuance accounts excluded.</summary>
+    public async Task<IReadOnlyList<(string Account, long Total)>> HoldersAtAsync(string asset, long sequence, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Account, long Total)>(new CommandDefinition(
+            """
+            select account, total from (
+                select distinct on (account) account, total
+                from balance_history
+                where asset = @asset and sequence <= @sequence and (@after::text is null or account > @after)
+                  and account not like 'issuance:%'
+                order by account, sequence desc
+            ) latest
+            where total > 0
+            order by account
+            limit @limit
+            """, new { asset, sequence, after, limit }, cancellationToken: ct));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<JournalRow>> JournalAsync(long from, long to, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<JournalRow>(new CommandDefinition(
+            """
+            select sequence as Sequence, kind as Kind, reference_id as ReferenceId, memo as Memo, committed_at as CommittedAt,
+                   committed_at_micros as CommittedAtMicros, previous_hash as PreviousHash, hash as Hash
+            from journal where sequence between @from and @to order by sequence
+            """, new { from, to }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<ILookup<long, PostingRow>> PostingsAsync(long from, long to, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PostingRow>(new CommandDefinition(
+            """
+            select sequence as Sequence, ordinal as Ordinal, account as Account, asset as Asset, bucket as Bucket, amount as Amount
+            from postings where sequence between @from and @to order by sequence, ordinal
+            """, new { from, to }, cancellationToken: ct))).ToLookup(p => p.Sequence);
+    }
+
+    public async Task<byte[]?> HashAtAsync(long sequence, CancellationToken ct)
+    {
+        if (sequence == 0)
+        {
+            return JournalRecord.GenesisHash;
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
+            "select hash from journal where sequence = @sequence", new { sequence }, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,379 @@
+using System.Threading.Channels;
+using Dapper;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Ledger.Data;
+using Perspective.Ledger.Domain;
+using Perspective.ServiceDefaults.Errors;
+using Transfer = Perspective.Contracts.Ledger.V1.Transfer;
+
+namespace Perspective.Ledger.Writer;
+
+/// <summary>
+/// The only code that changes the ledger. One loop takes every request that arrived while the previous batch was
+/// committing (group commit, at most <see cref="LedgerOptions.BatchSizeMax"/>), applies them in arrival order against
+/// the balances it loaded for the batch, and writes the whole batch in one transaction. Each request gets its own
+/// result: one that breaks a rule changes nothing and does not fail its neighbours. Only one process writes: it holds
+/// a PostgreSQL session advisory lock for its lifetime; another replica waits for the lock as a standby.
+/// </summary>
+public sealed partial class LedgerWriter(
+    NpgsqlDataSource dataSource,
+    TimeProvider time,
+    IOptions<LedgerOptions> options,
+    ILogger<LedgerWriter> logger) : BackgroundService
+{
+    public const long WriterLockKey = 0x5045_5253_4C45_4447; // "PERSLEDG"
+
+    private sealed record Pending(LedgerCommand Command, TaskCompletionSource<IMessage> Completion);
+
+    private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly Dictionary<string, AssetRow> assets = new(StringComparer.Ordinal);
+    private long headSequence;
+    private byte[] headHash = JournalRecord.GenesisHash;
+
+    /// <summary>Queues a command and waits for its own result (a response message, or the rule it broke).</summary>
+    public async Task<IMessage> SubmitAsync(LedgerCommand command, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(command, new TaskCompletionSource<IMessage>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await queue.Writer.WriteAsync(pending, cancellationToken);
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Held until this process exits: the connection closing releases it and a standby takes over.
+        await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
+        LogWaitingForLock(logger);
+        await lockConnection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@WriterLockKey)", new { WriterLockKey },
+            commandTimeout: 0, cancellationToken: stoppingToken));
+        await LoadStateAsync(stoppingToken);
+        LogWriting(logger, headSequence);
+        await ApplyGenesisAsync(stoppingToken);
+
+        var batch = new List<Pending>(options.Value.BatchSizeMax);
+        while (await queue.Reader.WaitToReadAsync(stoppingToken))
+        {
+            batch.Clear();
+            while (batch.Count < options.Value.BatchSizeMax && queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+            await ProcessBatchAsync(batch, stoppingToken);
+        }
+    }
+
+    private async Task LoadStateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var head = (await connection.QueryAsync<(long Sequence, byte[] Hash)>(new CommandDefinition(
+            "select sequence, hash from journal order by sequence desc limit 1", cancellationToken: cancellationToken))).ToList();
+        (headSequence, headHash) = head.Count == 1 ? (head[0].Sequence, head[0].Hash) : (0, JournalRecord.GenesisHash);
+        assets.Clear();
+        foreach (var asset in await connection.QueryAsync<AssetRow>(new CommandDefinition(
+                     $"select {LedgerReads.AssetColumns} from assets",
+                     cancellationToken: cancellationToken)))
+        {
+            assets[asset.Code] = asset;
+        }
+    }
+
+    /// <summary>Creates POV from the genesis allocations once: the request id is fixed, so a second start replays it.</summary>
+    private async Task ApplyGenesisAsync(CancellationToken cancellationToken)
+    {
+        var genesis = options.Value.Genesis;
+        if (genesis is null || genesis.Allocations.Count == 0 || assets.ContainsKey(genesis.Code))
+        {
+            return;
+        }
+        var allocations = genesis.Allocations.Select(a => new Allocation(a.Account, a.Amount)).ToList();
+        var total = allocations.Aggregate(0L, (sum, a) => checked(sum + a.Amount));
+        var command = new CreateAssetCommand(Genesis.RequestId, [], genesis.Code, genesis.Name, genesis.Decimals, total, allocations);
+        var pending = new Pending(command, new TaskCompletionSource<IMessage>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await ProcessBatchAsync([pending], cancellationToken);
+        var result = await pending.Completion.Task; // a broken genesis file stops the start here, loudly
+        LogGenesis(logger, genesis.Code, total, ((CreateAssetResponse)result).Receipt.Sequence);
+    }
+
+    private async Task ProcessBatchAsync(List<Pending> batch, CancellationToken cancellationToken)
+    {
+        // Microseconds: what PostgreSQL keeps, so a receipt read back equals the one returned, and the hashed value survives.
+        var now = time.GetUtcNow();
+        var committedAt = now.AddTicks(-(now.UtcTicks % 10));
+        var results = new Dictionary<Pending, object>();
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+            var ids = batch.Select(p => p.Command.RequestId).Distinct().ToArray();
+            var stored = (await connection.QueryAsync<(string RequestId, string Operation, byte[] ContentHash, byte[] Response)>(new CommandDefinition(
+                    "select request_id, operation, content_hash, response from requests where request_id = any(@ids)",
+                    new { ids }, transaction, cancellationToken: cancellationToken)))
+                .ToDictionary(r => r.RequestId, StringComparer.Ordinal);
+            var legIds = batch.Select(p => p.Command).OfType<TransferCommand>().SelectMany(c => c.Legs).Select(l => l.TransferId).Distinct().ToArray();
+            var usedTransferIds = (await connection.QueryAsync<string>(new CommandDefinition(
+                "select transfer_id from transfers where transfer_id = any(@legIds)", new { legIds }, transaction, cancellationToken: cancellationToken)))
+                .ToHashSet(StringComparer.Ordinal);
+            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, cancellationToken));
+
+            var seen = new Dictionary<string, (LedgerCommand Command, Pending First)>(StringComparer.Ordinal);
+            foreach (var pending in batch)
+            {
+                var command = pending.Command;
+                if (stored.TryGetValue(command.RequestId, out var previous))
+                {
+                    results[pending] = SameRequest(command, previous.Operation, previous.ContentHash)
+                        ? Parse(previous.Operation, previous.Response)
+                        : ReusedId(command);
+                    continue;
+                }
+                if (seen.TryGetValue(command.RequestId, out var earlier))
+                {
+                    // The same request twice in one batch: the second gets the first one's result.
+                    results[pending] = SameRequest(command, earlier.Command.Operation, earlier.Command.ContentHash)
+                        ? results[earlier.First]
+                        : ReusedId(command);
+                    continue;
+                }
+                seen[command.RequestId] = (command, pending);
+                try
+                {
+                    var response = command switch
+                    {
+                        CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
+                        TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, usedTransferIds),
+                        _ => throw new InvalidOperationException($"unknown command {command.GetType().Name}"),
+                    };
+                    work.Requests.Add(new StagedRequest(command.RequestId, command.Operation, command.ContentHash, response.ToByteArray(), work.HeadSequence));
+                    results[pending] = response;
+                }
+                catch (DomainException rule)
+                {
+                    results[pending] = rule;
+                }
+            }
+
+            await LedgerBatchSql.WriteAsync(connection, transaction, work, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            headSequence = work.HeadSequence;
+            headHash = work.HeadHash;
+            foreach (var asset in work.NewAssets)
+            {
+                assets[asset.Code] = asset;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Nothing of this batch is committed (or we cannot tell): every request in it may be retried with its id.
+            LogBatchFailed(logger, ex, batch.Count);
+            await ReloadAfterFailureAsync(cancellationToken);
+            foreach (var pending in batch)
+            {
+                pending.Completion.TrySetException(new DomainException(DomainErrorKind.Unavailable,
+                    "the ledger could not commit this request; retry it with the same request_id"));
+            }
+            return;
+        }
+
+        foreach (var pending in batch)
+        {
+            if (results[pending] is IMessage message)
+            {
+                pending.Completion.TrySetResult(message);
+            }
+            else
+            {
+                pending.Completion.TrySetException((Exception)results[pending]);
+            }
+        }
+    }
+
+    private async Task ReloadAfterFailureAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LoadStateAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The database is gone: keep the old head; the next batch fails the same way until it returns,
+            // and a commit never happens on a stale head because the journal's primary key refuses a reused sequence.
+            LogReloadFailed(logger, ex.Message);
+        }
+    }
+
+    private async Task<Dictionary<(string Account, string Asset), BalanceRow>> LoadBalancesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, CancellationToken cancellationToken)
+    {
+        var keys = new HashSet<(string Account, string Asset)>();
+        foreach (var command in batch.Select(p => p.Command))
+        {
+            switch (command)
+            {
+                case TransferCommand transfer:
+                    foreach (var leg in transfer.Legs)
+                    {
+                        keys.Add((leg.From, leg.Asset));
+                        keys.Add((leg.To, leg.Asset));
+                    }
+                    break;
+                case CreateAssetCommand create:
+                    keys.Add((LedgerRules.IssuanceAccount(create.Code), create.Code));
+                    foreach (var allocation in create.Allocations)
+                    {
+                        keys.Add((allocation.Account, create.Code));
+                    }
+                    break;
+            }
+        }
+        // Rows locked once per batch, in one fixed order.
+        var ordered = keys.OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Asset, StringComparer.Ordinal).ToArray();
+        var rows = await connection.QueryAsync<(string Account, string Asset, long Total, long Held, long Locked)>(new CommandDefinition(
+            """
+            select b.account, b.asset, b.total, b.held, b.locked
+            from balances b
+            join unnest(@accounts, @assetCodes) as k(account, asset) on b.account = k.account and b.asset = k.asset
+            order by b.account, b.asset
+            for update of b
+            """,
+            new { accounts = ordered.Select(k => k.Account).ToArray(), assetCodes = ordered.Select(k => k.Asset).ToArray() },
+            transaction, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => (r.Account, r.Asset), r => new BalanceRow(r.Total, r.Held, r.Locked));
+    }
+
+    private IMessage ApplyCreateAsset(CreateAssetCommand command, BatchWork work, DateTimeOffset committedAt)
+    {
+        if (assets.ContainsKey(command.Code) || work.NewAssets.Any(a => a.Code == command.Code))
+        {
+            throw DomainException.AlreadyExists($"code: asset {command.Code} already exists");
+        }
+        var issuance = LedgerRules.IssuanceAccount(command.Code);
+        var changed = new Dictionary<(string Account, string Asset), BalanceRow>
+        {
+            [(issuance, command.Code)] = new(checked(-command.TotalSupply), 0, 0),
+        };
+        var postings = new List<PostingRecord> { new(issuance, command.Code, Bucket.Available, -command.TotalSupply) };
+        var sequence = work.HeadSequence + 1;
+        var transfers = new List<TransferRow>();
+        for (var i = 0; i < command.Allocations.Count; i++)
+        {
+            var allocation = command.Allocations[i];
+            var key = (allocation.Account, command.Code);
+            var before = changed.TryGetValue(key, out var row) ? row : new BalanceRow(0, 0, 0);
+            changed[key] = before with { Total = checked(before.Total + allocation.Amount) };
+            postings.Add(new PostingRecord(allocation.Account, command.Code, Bucket.Available, allocation.Amount));
+            transfers.Add(new TransferRow($"{command.RequestId}/{i}", (short)TransferKind.Issuance, issuance, allocation.Account,
+                command.Code, allocation.Amount, "", command.Code, sequence, committedAt.UtcDateTime));
+        }
+        var entry = new JournalRecord(sequence, EntryKind.AssetCreated, command.Code, command.Name, ToMicros(committedAt), postings);
+        var staged = work.Commit(entry, committedAt, changed);
+        work.Transfers.AddRange(transfers);
+        var asset = new AssetRow(command.Code, command.Name, command.Decimals, command.TotalSupply,
+            command.Allocations.Count == 1 ? command.Allocations[0].Account : "", sequence, committedAt.UtcDateTime);
+        work.NewAssets.Add(asset);
+        return new CreateAssetResponse { Asset = Api.LedgerMapping.ToProto(asset), Receipt = Receipt(staged) };
+    }
+
+    private IMessage ApplyTransfer(TransferCommand command, BatchWork work, DateTimeOffset committedAt, HashSet<string> usedTransferIds)
+    {
+        var changed = new Dictionary<(string Account, string Asset), BalanceRow>();
+        var postings = new List<PostingRecord>(command.Legs.Count * 2);
+        for (var i = 0; i < command.Legs.Count; i++)
+        {
+            var leg = command.Legs[i];
+            var field = command.IsBatch ? $"legs[{i}]." : "";
+            if (!assets.ContainsKey(leg.Asset) && work.NewAssets.All(a => a.Code != leg.Asset))
+            {
+                throw DomainException.InvalidArgument($"{field}asset", $"unknown asset {leg.Asset}");
+            }
+            if (usedTransferIds.Contains(leg.TransferId) || work.NewTransferIds.Contains(leg.TransferId))
+            {
+                throw DomainException.AlreadyExists($"{(command.IsBatch ? field + "transfer_id" : "request_id")}: transfer {leg.TransferId} already exists");
+            }
+            var source = changed.TryGetValue((leg.From, leg.Asset), out var s) ? s : work.BalanceOf(leg.From, leg.Asset);
+            if (source.Available < leg.Amount)
+            {
+                throw DomainException.FailedPrecondition(
+                    $"{field}amount: insufficient available balance in {leg.From}: {source.Available} {leg.Asset} base units available, {leg.Amount} needed");
+            }
+            var target = changed.TryGetValue((leg.To, leg.Asset), out var t) ? t : work.BalanceOf(leg.To, leg.Asset);
+            long targetTotal;
+            try
+            {
+                targetTotal = checked(target.Total + leg.Amount);
+            }
+            catch (OverflowException)
+            {
+                throw DomainException.InvalidArgument($"{field}amount", $"would overflow the balance of {leg.To}");
+            }
+            changed[(leg.From, leg.Asset)] = source with { Total = source.Total - leg.Amount };
+            changed[(leg.To, leg.Asset)] = target with { Total = targetTotal };
+            postings.Add(new PostingRecord(leg.From, leg.Asset, Bucket.Available, -leg.Amount));
+            postings.Add(new PostingRecord(leg.To, leg.Asset, Bucket.Available, leg.Amount));
+        }
+
+        var sequence = work.HeadSequence + 1;
+        var memo = command.IsBatch ? "" : command.Legs[0].Memo;
+        var entry = new JournalRecord(sequence, EntryKind.Transfer, command.RequestId, memo, ToMicros(committedAt), postings);
+        var staged = work.Commit(entry, committedAt, changed);
+        var receipt = Receipt(staged);
+        var transfers = command.Legs.Select(leg => new TransferRow(leg.TransferId, (short)TransferKind.Transfer, leg.From, leg.To, leg.Asset,
+            leg.Amount, leg.Memo, command.IsBatch ? command.RequestId : "", sequence, committedAt.UtcDateTime)).ToList();
+        work.Transfers.AddRange(transfers);
+        foreach (var leg in command.Legs)
+        {
+            work.NewTransferIds.Add(leg.TransferId);
+        }
+        if (!command.IsBatch)
+        {
+            return new TransferResponse { Transfer = Api.LedgerMapping.ToProto(transfers[0], receipt) };
+        }
+        var response = new TransferBatchResponse { Receipt = receipt };
+        response.Transfers.AddRange(transfers.Select(row => Api.LedgerMapping.ToProto(row, receipt)));
+        return response;
+    }
+
+    private static bool SameRequest(LedgerCommand command, string operation, byte[] contentHash) =>
+        command.Operation == operation && command.ContentHash.AsSpan().SequenceEqual(contentHash);
+
+    private static DomainException ReusedId(LedgerCommand command) =>
+        DomainException.AlreadyExists($"request_id: {command.RequestId} was already used for a different request");
+
+    private static IMessage Parse(string operation, byte[] response) => operation switch
+    {
+        "CreateAsset" => CreateAssetResponse.Parser.ParseFrom(response),
+        "Transfer" => TransferResponse.Parser.ParseFrom(response),
+        "TransferBatch" => TransferBatchResponse.Parser.ParseFrom(response),
+        _ => throw new InvalidOperationException($"unknown stored operation {operation}"),
+    };
+
+    private static Receipt Receipt(StagedEntry staged) => new()
+    {
+        Sequence = staged.Entry.Sequence,
+        Hash = Convert.ToHexStringLower(staged.Hash),
+        CommittedAt = Timestamp.FromDateTimeOffset(staged.CommittedAt),
+    };
+
+    /// <summary>Microsecond precision: what PostgreSQL stores, so the hashed value survives the round trip.</summary>
+    public static long ToMicros(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for the ledger writer lock (another replica may hold it)")]
+    private static partial void LogWaitingForLock(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ledger writer active at journal sequence {Sequence}")]
+    private static partial void LogWriting(ILogger logger, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Genesis: created {Code} with {Total} base units at sequence {Sequence}")]
+    private static partial void LogGenesis(ILogger logger, string code, long total, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A ledger batch of {Count} requests failed; none of it is committed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the ledger head failed: {Reason}")]
+    private static partial void LogReloadFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,165 @@
+using Dapper;
+using Grpc.Core;
+using Npgsql;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Testing;
+
+namespace Perspective.Ledger.Tests;
+
+public sealed class JournalAndSnapshotTests(TestInfrastructure infrastructure) : LedgerTestBase(infrastructure)
+{
+    [Fact]
+    public async Task Snapshot_queries_return_the_past_values_after_later_transfers()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 300), As("alice"), cancellationToken: Ct);
+        var snapshot = await HeadAsync();
+        await Client.TransferAsync(Pay("carol", "dave", 100), As("carol"), cancellationToken: Ct);
+        await Client.TransferAsync(Pay("alice", "dave", 50), As("alice"), cancellationToken: Ct);
+
+        async Task<long> At(string account) => (await Client.GetBalanceAtAsync(
+            new GetBalanceAtRequest { Account = account, Asset = "POV", Sequence = snapshot }, As("x"), cancellationToken: Ct)).Total;
+
+        Assert.Equal(AliceGenesis - 300, await At("alice"));
+        Assert.Equal(300, await At("carol"));
+        Assert.Equal(0, await At("dave"));
+        Assert.Equal(150, await BalanceAsync("dave"));
+        var supply = await Client.GetSupplyAtAsync(new GetSupplyAtRequest { Asset = "POV", Sequence = snapshot }, As("x"), cancellationToken: Ct);
+        Assert.Equal(AliceGenesis + BobGenesis, supply.Supply);
+
+        var holders = await Client.ListHoldersAsync(new ListHoldersRequest { Asset = "POV", Sequence = snapshot }, As("x"), cancellationToken: Ct);
+        Assert.Equal(
+            [("alice", AliceGenesis - 300), ("bob", BobGenesis), ("carol", 300L)],
+            holders.Holders.Select(h => (h.Account, h.Balance)).ToList());
+        Assert.Equal("", holders.NextPageToken);
+    }
+
+    [Fact]
+    public async Task Holders_are_paged_in_account_order()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 1), As("alice"), cancellationToken: Ct);
+        var head = await HeadAsync();
+
+        var first = await Client.ListHoldersAsync(new ListHoldersRequest { Asset = "POV", Sequence = head, PageSize = 2 }, As("x"), cancellationToken: Ct);
+        var second = await Client.ListHoldersAsync(
+            new ListHoldersRequest { Asset = "POV", Sequence = head, PageSize = 2, PageToken = first.NextPageToken }, As("x"), cancellationToken: Ct);
+
+        Assert.Equal(["alice", "bob"], first.Holders.Select(h => h.Account));
+        Assert.Equal(["carol"], second.Holders.Select(h => h.Account));
+        Assert.Equal("", second.NextPageToken);
+    }
+
+    [Fact]
+    public async Task A_snapshot_beyond_the_head_is_an_invalid_argument()
+    {
+        var error = await RejectedAsync(Client.GetBalanceAtAsync(
+            new GetBalanceAtRequest { Account = "alice", Asset = "POV", Sequence = 99 }, As("x"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("sequence:", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_journal_verifies_and_links_each_entry_to_the_one_before()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await Client.TransferAsync(Pay("alice", "carol", 10 + i), As("alice"), cancellationToken: Ct);
+        }
+
+        var result = await Client.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct);
+
+        Assert.True(result.Valid);
+        Assert.Equal(6, result.EntriesChecked);
+        Assert.Equal(1, result.FromSequence);
+        Assert.Equal(6, result.ToSequence);
+        Assert.Null(result.FirstMismatch);
+    }
+
+    [Fact]
+    public async Task VerifyJournal_detects_a_row_altered_directly_in_the_database()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 10), As("alice"), cancellationToken: Ct);
+        var tampered = (await Client.TransferAsync(Pay("alice", "carol", 20), As("alice"), cancellationToken: Ct)).Transfer.Receipt;
+        await Client.TransferAsync(Pay("alice", "carol", 30), As("alice"), cancellationToken: Ct);
+        await using (var db = new NpgsqlConnection(Ledger.DatabaseConnectionString))
+        {
+            // Someone with database access credits carol 1,000 more in the record of the second payment.
+            await db.ExecuteAsync("update postings set amount = amount + 1000 where sequence = @s and amount > 0", new { s = tampered.Sequence });
+            await db.ExecuteAsync("update postings set amount = amount - 1000 where sequence = @s and amount < 0", new { s = tampered.Sequence });
+        }
+
+        var result = await Client.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct);
+
+        Assert.False(result.Valid);
+        Assert.Equal(tampered.Sequence, result.FirstMismatch.Sequence);
+        Assert.Equal(tampered.Hash, result.FirstMismatch.StoredHash);
+        Assert.NotEqual(result.FirstMismatch.StoredHash, result.FirstMismatch.ExpectedHash);
+        Assert.Equal("hash differs from the entry's content", result.FirstMismatch.Reason);
+    }
+
+    [Fact]
+    public async Task A_service_creates_an_asset_with_its_whole_supply_held_by_the_creator()
+    {
+        var request = new CreateAssetRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            Code = "GPTX",
+            Name = "GPT-X token",
+            Decimals = 2,
+            TotalSupply = 10_000_000,
+            InitialHolderAccount = "creator-1",
+        };
+
+        var created = await Client.CreateAssetAsync(request, TestTokens.Bearer("svc-registry", "service"), cancellationToken: Ct);
+        var replay = await Client.CreateAssetAsync(request, TestTokens.Bearer("svc-registry", "service"), cancellationToken: Ct);
+
+        Assert.Equal(created, replay);
+        Assert.Equal("GPTX", created.Asset.Code);
+        Assert.Equal(10_000_000, await BalanceAsync("creator-1", "GPTX"));
+        Assert.Equal(-10_000_000, await BalanceAsync("issuance:GPTX", "GPTX"));
+        var again = await RejectedAsync(Client.CreateAssetAsync(
+            new CreateAssetRequest(request) { RequestId = Guid.NewGuid().ToString() }, TestTokens.Bearer("svc-registry", "service"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.AlreadyExists, again.StatusCode);
+        Assert.StartsWith("code:", again.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_a_service_or_admin_creates_assets()
+    {
+        var error = await RejectedAsync(Client.CreateAssetAsync(new CreateAssetRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            Code = "MINE",
+            Name = "Mine",
+            Decimals = 0,
+            TotalSupply = 1,
+            InitialHolderAccount = "alice",
+        }, As("alice"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("X", "Name", 2, 100, "code")]
+    [InlineData("GOOD", "", 2, 100, "name")]
+    [InlineData("GOOD", "Name", 10, 100, "decimals")]
+    [InlineData("GOOD", "Name", 2, 0, "total_supply")]
+    public async Task Malformed_assets_are_invalid_arguments_naming_the_field(string code, string name, int decimals, long supply, string field)
+    {
+        var head = await HeadAsync();
+
+        var error = await RejectedAsync(Client.CreateAssetAsync(new CreateAssetRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            Code = code,
+            Name = name,
+            Decimals = decimals,
+            TotalSupply = supply,
+            InitialHolderAccount = "creator-1",
+        }, TestTokens.Bearer("svc-registry", "service"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(field + ":", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(head, await HeadAsync());
+    }
+}

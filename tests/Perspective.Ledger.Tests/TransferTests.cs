@@ -1,0 +1,198 @@
+using Grpc.Core;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Testing;
+
+namespace Perspective.Ledger.Tests;
+
+public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTestBase(infrastructure)
+{
+    [Fact]
+    public async Task Genesis_mints_the_pov_supply_to_the_allocated_accounts_once()
+    {
+        var pov = (await Client.GetAssetAsync(new GetAssetRequest { Code = "POV" }, As("alice"), cancellationToken: Ct)).Asset;
+
+        Assert.Equal(AliceGenesis + BobGenesis, pov.TotalSupply);
+        Assert.Equal(6, pov.Decimals);
+        Assert.Equal(AliceGenesis, await BalanceAsync("alice"));
+        Assert.Equal(BobGenesis, await BalanceAsync("bob"));
+        Assert.Equal(-(AliceGenesis + BobGenesis), await BalanceAsync("issuance:POV"));
+        Assert.Equal(1, await HeadAsync());
+
+        // A second process on the same database (a restart, or a replica) does not mint again.
+        var database = Ledger.DatabaseConnectionString;
+        await Ledger.DisposeAsync();
+        await using var restarted = await StartLedgerAsync(database);
+        var client = new LedgerService.LedgerServiceClient(restarted.Channel);
+        var head = await client.GetHeadAsync(new GetHeadRequest(), As("alice"), cancellationToken: Ct);
+        Assert.Equal(1, head.Sequence);
+        Assert.Equal(AliceGenesis, (await client.GetBalanceAsync(new GetBalanceRequest { Account = "alice", Asset = "POV" }, As("alice"), cancellationToken: Ct)).Balance.Total);
+    }
+
+    [Fact]
+    public async Task A_transfer_moves_value_and_returns_its_receipt()
+    {
+        var response = await Client.TransferAsync(Pay("alice", "carol", 250, memo: "thanks"), As("alice"), cancellationToken: Ct);
+
+        Assert.Equal(AliceGenesis - 250, await BalanceAsync("alice"));
+        Assert.Equal(250, await BalanceAsync("carol"));
+        var head = await Client.GetHeadAsync(new GetHeadRequest(), As("alice"), cancellationToken: Ct);
+        Assert.Equal(head.Sequence, response.Transfer.Receipt.Sequence);
+        Assert.Equal(head.Hash, response.Transfer.Receipt.Hash);
+        var stored = (await Client.GetTransferAsync(new GetTransferRequest { TransferId = response.Transfer.TransferId }, As("carol"), cancellationToken: Ct)).Transfer;
+        Assert.Equal(response.Transfer, stored);
+        Assert.Equal("thanks", stored.Memo);
+    }
+
+    [Fact]
+    public async Task A_retried_transfer_returns_the_original_receipt_and_moves_value_once()
+    {
+        var request = Pay("alice", "carol", 40);
+
+        var first = await Client.TransferAsync(request, As("alice"), cancellationToken: Ct);
+        var again = await Client.TransferAsync(request, As("alice"), cancellationToken: Ct);
+
+        Assert.Equal(first, again);
+        Assert.Equal(40, await BalanceAsync("carol"));
+    }
+
+    [Fact]
+    public async Task Transfer_with_reused_request_id_and_other_amount_is_rejected()
+    {
+        var request = Pay("alice", "carol", 40);
+        await Client.TransferAsync(request, As("alice"), cancellationToken: Ct);
+        var head = await HeadAsync();
+
+        var error = await RejectedAsync(Client.TransferAsync(Pay("alice", "carol", 41, request.RequestId), As("alice"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.AlreadyExists, error.StatusCode);
+        Assert.StartsWith("request_id:", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(40, await BalanceAsync("carol"));
+        Assert.Equal(head, await HeadAsync());
+    }
+
+    [Fact]
+    public async Task Insufficient_available_balance_is_a_failed_precondition_and_changes_nothing()
+    {
+        var head = await HeadAsync();
+
+        var error = await RejectedAsync(Client.TransferAsync(Pay("bob", "carol", BobGenesis + 1), As("bob"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("insufficient available balance in bob", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(BobGenesis, await BalanceAsync("bob"));
+        Assert.Equal(head, await HeadAsync());
+    }
+
+    [Theory]
+    [InlineData("not-a-uuid", "alice", "carol", "POV", 10, "request_id")]
+    [InlineData(null, "alice", "carol", "POV", 0, "amount")]
+    [InlineData(null, "alice", "carol", "POV", -5, "amount")]
+    [InlineData(null, "alice", "alice", "POV", 10, "to_account")]
+    [InlineData(null, "alice", "carol", "NOPE", 10, "asset")]
+    [InlineData(null, "alice", "carol", "pov", 10, "asset")]
+    [InlineData(null, "alice", "issuance:POV", "POV", 10, "to_account")]
+    [InlineData(null, "alice", "", "POV", 10, "to_account")]
+    [InlineData(null, "alice", "carol dave", "POV", 10, "to_account")]
+    public async Task Malformed_transfers_are_invalid_arguments_naming_the_field_and_change_nothing(
+        string? requestId, string from, string to, string asset, long amount, string field)
+    {
+        var head = await HeadAsync();
+
+        var error = await RejectedAsync(Client.TransferAsync(Pay(from, to, amount, requestId, asset), As(from), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(field + ":", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(head, await HeadAsync());
+        Assert.Equal(AliceGenesis, await BalanceAsync("alice"));
+    }
+
+    [Fact]
+    public async Task An_overlong_memo_is_an_invalid_argument()
+    {
+        var error = await RejectedAsync(Client.TransferAsync(Pay("alice", "carol", 1, memo: new string('m', 257)), As("alice"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("memo:", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_user_may_not_debit_another_account_but_a_service_may()
+    {
+        var error = await RejectedAsync(Client.TransferAsync(Pay("alice", "mallory", 10), As("mallory"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal(AliceGenesis, await BalanceAsync("alice"));
+
+        await Client.TransferAsync(Pay("alice", "treasury:m-1", 10), AsService, cancellationToken: Ct);
+        Assert.Equal(10, await BalanceAsync("treasury:m-1"));
+    }
+
+    [Fact]
+    public async Task A_batch_with_one_bad_leg_changes_nothing()
+    {
+        var head = await HeadAsync();
+        var batch = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
+        batch.Legs.Add(new TransferLeg { TransferId = Guid.NewGuid().ToString(), FromAccount = "alice", ToAccount = "carol", Asset = "POV", Amount = 100 });
+        batch.Legs.Add(new TransferLeg { TransferId = Guid.NewGuid().ToString(), FromAccount = "alice", ToAccount = "dave", Asset = "POV", Amount = AliceGenesis });
+
+        var error = await RejectedAsync(Client.TransferBatchAsync(batch, As("alice"), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.StartsWith("legs[1].amount:", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await BalanceAsync("carol"));
+        Assert.Equal(head, await HeadAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_applies_every_leg_in_one_journal_entry()
+    {
+        var batch = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
+        foreach (var (to, amount) in new[] { ("carol", 10L), ("dave", 20L), ("erin", 30L) })
+        {
+            batch.Legs.Add(new TransferLeg { TransferId = Guid.NewGuid().ToString(), FromAccount = "alice", ToAccount = to, Asset = "POV", Amount = amount });
+        }
+
+        var response = await Client.TransferBatchAsync(batch, As("alice"), cancellationToken: Ct);
+
+        Assert.Equal(3, response.Transfers.Count);
+        Assert.All(response.Transfers, t => Assert.Equal(response.Receipt, t.Receipt));
+        Assert.Equal(AliceGenesis - 60, await BalanceAsync("alice"));
+        Assert.Equal(30, await BalanceAsync("erin"));
+        Assert.Equal(2, await HeadAsync());
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_payments_into_one_hot_account_give_exact_balances()
+    {
+        // 100 payers funded in one batch, then 1,000 concurrent payments of 1..10 into one treasury.
+        var fund = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
+        for (var i = 0; i < 100; i++)
+        {
+            fund.Legs.Add(new TransferLeg { TransferId = Guid.NewGuid().ToString(), FromAccount = "alice", ToAccount = $"payer-{i}", Asset = "POV", Amount = 1_000 });
+        }
+        await Client.TransferBatchAsync(fund, As("alice"), cancellationToken: Ct);
+
+        var payments = Enumerable.Range(0, 1_000).Select(i => (Payer: $"payer-{i % 100}", Amount: 1L + (i % 10))).ToList();
+        await Task.WhenAll(payments.Select(p =>
+            Client.TransferAsync(Pay(p.Payer, "treasury:hot", p.Amount), TestTokens.Bearer(p.Payer, "user"), cancellationToken: Ct).ResponseAsync));
+
+        Assert.Equal(payments.Sum(p => p.Amount), await BalanceAsync("treasury:hot"));
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(1_000 - payments.Where(p => p.Payer == $"payer-{i}").Sum(p => p.Amount), await BalanceAsync($"payer-{i}"));
+        }
+        Assert.Equal(2 + 1_000, await HeadAsync());
+    }
+
+    [Fact]
+    public async Task The_same_request_sent_fifty_times_at_once_moves_value_once()
+    {
+        var request = Pay("alice", "carol", 7);
+
+        var receipts = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
+            Client.TransferAsync(request, As("alice"), cancellationToken: Ct).ResponseAsync));
+
+        Assert.Single(receipts.Select(r => r.Transfer.Receipt.Sequence).Distinct());
+        Assert.Equal(7, await BalanceAsync("carol"));
+        Assert.Equal(2, await HeadAsync());
+    }
+}
