@@ -55,6 +55,7 @@ rabbit_env() {
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
   # rabbitmqctl is an Erlang node too: keep its distribution port on loopback as well.
   export RABBITMQ_CTL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
+  export RABBITMQ_CTL_DIST_PORT_MIN="$((EPMD_PORT + 1))" RABBITMQ_CTL_DIST_PORT_MAX="$((EPMD_PORT + 20))"
 }
 
 # PostgreSQL's data folder by its real path: the postgres user may not follow a link through a private folder.

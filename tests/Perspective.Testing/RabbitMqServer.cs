@@ -21,6 +21,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
         var distPort = FreePort.Next();
         EpmdPort = FreePort.Next();
         NodeName = $"perspective-test-{AmqpPort}@localhost";
+        var ctlPortMin = Random.Shared.Next(45_000, 60_000);
         env = new Dictionary<string, string>
         {
             ["HOME"] = root, // the Erlang cookie lives here, shared by the server and rabbitmqctl
@@ -36,8 +37,12 @@ public sealed class RabbitMqServer : IAsyncDisposable
             ["RABBITMQ_CONFIG_FILE"] = Path.Combine(root, "rabbitmq"),
             ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(root, "enabled_plugins"),
             ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
-            // rabbitmqctl is an Erlang node too: keep its distribution port on loopback as well.
+            // rabbitmqctl is an Erlang node too: keep its distribution port on loopback as well, and give each server's
+            // CLI calls a range of their own (the default, 35672–35682, is one range for the whole machine, too few
+            // for several test assemblies calling rabbitmqctl at once). FreePort never picks from 45000 up.
             ["RABBITMQ_CTL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
+            ["RABBITMQ_CTL_DIST_PORT_MIN"] = ctlPortMin.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RABBITMQ_CTL_DIST_PORT_MAX"] = (ctlPortMin + 63).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
@@ -65,11 +70,12 @@ public sealed class RabbitMqServer : IAsyncDisposable
         {
             await rabbit.StartNodeAsync();
         }
-        catch
+        catch (Exception ex)
         {
-            // A node that did not come up in time must not outlive the failed start.
+            // A node that did not come up in time must not outlive the failed start; keep its log in the error.
+            var log = rabbit.LogTail();
             await rabbit.DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"RabbitMQ did not start: {ex.Message}\n--- its log ---\n{log}", ex);
         }
         return rabbit;
     }
@@ -91,6 +97,15 @@ public sealed class RabbitMqServer : IAsyncDisposable
         await ExternalProcess.RunAsync(Path.Combine(binDir, "rabbitmqctl"), ["-n", NodeName, "add_vhost", name], env);
         await ExternalProcess.RunAsync(Path.Combine(binDir, "rabbitmqctl"), ["-n", NodeName, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], env);
         return $"amqp://guest:guest@127.0.0.1:{AmqpPort}/{name}";
+    }
+
+    private string LogTail()
+    {
+        var lines = new[] { Path.Combine(Root, "server.log") }
+            .Concat(Directory.Exists(Path.Combine(Root, "log")) ? Directory.GetFiles(Path.Combine(Root, "log"), "*.log") : [])
+            .Where(File.Exists)
+            .SelectMany(file => File.ReadLines(file).TakeLast(40).Prepend($"== {Path.GetFileName(file)}"));
+        return string.Join('\n', lines);
     }
 
     /// <summary>Stops the node, keeping its data and ports, as a broker outage does.</summary>
