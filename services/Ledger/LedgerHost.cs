@@ -2,6 +2,7 @@ using Perspective.Ledger.Api;
 using Perspective.Ledger.Data;
 using Perspective.Ledger.Writer;
 using Perspective.ServiceDefaults;
+using Perspective.ServiceDefaults.Health;
 
 namespace Perspective.Ledger;
 
@@ -24,6 +25,7 @@ public static class LedgerHost
         builder.Services.AddSingleton<LedgerReads>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerWriter>());
+        builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>("ledger-writer", tags: [HealthTags.Ready]);
         configure?.Invoke(builder);
 
         var app = builder.Build();

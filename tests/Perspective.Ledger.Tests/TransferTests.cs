@@ -195,4 +195,29 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
         Assert.Equal(7, await BalanceAsync("carol"));
         Assert.Equal(2, await HeadAsync());
     }
+
+    [Fact]
+    public async Task A_standby_replica_is_not_ready_until_the_writer_stops_then_takes_over_at_the_same_head()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 5), As("alice"), cancellationToken: Ct);
+        var database = Ledger.DatabaseConnectionString;
+
+        await using var standby = await ServiceUnderTest.StartAsync(LedgerHost.Build, Infrastructure, database, settings: GenesisSettings, waitUntilReady: false);
+        var health = new Grpc.Health.V1.Health.HealthClient(standby.Channel);
+        var status = await Eventually.WaitAsync(
+            async () => (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), cancellationToken: Ct)).Status,
+            s => s != Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Unknown, TimeSpan.FromSeconds(30), "the standby's first answer");
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing, status);
+
+        await Ledger.DisposeAsync(); // the writer's process ends; its lock goes with its connection
+
+        await Eventually.WaitAsync(
+            async () => (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), cancellationToken: Ct)).Status,
+            s => s == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "the standby taking over");
+        var client = new LedgerService.LedgerServiceClient(standby.Channel);
+        var receipt = (await client.TransferAsync(Pay("alice", "carol", 6), As("alice"), cancellationToken: Ct)).Transfer.Receipt;
+        Assert.Equal(3, receipt.Sequence);
+        Assert.True((await client.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct)).Valid);
+        Assert.Equal(11, (await client.GetBalanceAsync(new GetBalanceRequest { Account = "carol", Asset = "POV" }, As("carol"), cancellationToken: Ct)).Balance.Total);
+    }
 }

@@ -47,7 +47,8 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         string databaseConnectionString,
         Action<WebApplicationBuilder>? configure = null,
         IDictionary<string, string?>? settings = null,
-        string? broker = null)
+        string? broker = null,
+        bool waitUntilReady = true)
     {
         broker ??= await infrastructure.RabbitMq.CreateVirtualHostAsync("test");
         var app = build(["--environment", "Testing"], builder =>
@@ -72,6 +73,10 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var service = new ServiceUnderTest(app, address, databaseConnectionString);
+        if (!waitUntilReady)
+        {
+            return service;
+        }
         // Ready means migrated, database reachable, bus connected with its queues bound: only then can a test
         // rely on events reaching this service's consumers.
         var health = new Health.HealthClient(service.Channel);

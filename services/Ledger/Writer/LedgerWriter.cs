@@ -33,6 +33,10 @@ public sealed partial class LedgerWriter(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly Dictionary<string, AssetRow> assets = new(StringComparer.Ordinal);
+    private volatile bool active;
+
+    /// <summary>True once this process holds the writer lock and has loaded the head; a standby is not ready.</summary>
+    public bool IsActive => active;
     private long headSequence;
     private byte[] headHash = JournalRecord.GenesisHash;
 
@@ -54,6 +58,7 @@ public sealed partial class LedgerWriter(
         await LoadStateAsync(stoppingToken);
         LogWriting(logger, headSequence);
         await ApplyGenesisAsync(stoppingToken);
+        active = true;
 
         var batch = new List<Pending>(options.Value.BatchSizeMax);
         while (await queue.Reader.WaitToReadAsync(stoppingToken))

@@ -7,13 +7,20 @@ using Npgsql;
 
 namespace Perspective.ServiceDefaults.Health;
 
-internal static class HealthSetup
+/// <summary>Tags a service gives its own health checks.</summary>
+public static class HealthTags
 {
-    /// <summary>Tag of the checks that decide readiness: the database and the broker.</summary>
+    /// <summary>Checks that decide readiness (the empty gRPC health service name): the database, the broker, and any a service adds.</summary>
     public const string Ready = "ready";
 
-    /// <summary>Tag of the check that decides liveness: the process answers, nothing else.</summary>
+    /// <summary>The check that decides liveness (<c>liveness</c>): the process answers, nothing else.</summary>
     public const string Live = "live";
+}
+
+internal static class HealthSetup
+{
+    private const string Ready = HealthTags.Ready;
+    private const string Live = HealthTags.Live;
 
     /// <summary>
     /// The standard gRPC health service: the empty service name answers readiness, which checks the database and
