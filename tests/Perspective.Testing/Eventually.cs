@@ -17,7 +17,7 @@ public static class Eventually
             {
                 throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds:0} s (last value: {value})");
             }
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            await Task.Delay(50, TestContext.Current?.CancellationToken ?? CancellationToken.None);
         }
     }
 }

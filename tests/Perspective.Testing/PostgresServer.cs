@@ -12,6 +12,7 @@ public sealed class PostgresServer : IAsyncDisposable
 {
     private readonly string binDir;
     private readonly string? runAs;
+    private bool durable;
 
     private PostgresServer(string binDir, string root, int port, string? runAs)
     {
@@ -30,7 +31,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Database={database};Username=postgres;Pooling=true;Maximum Pool Size=50";
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>Starts a server; <paramref name="durable"/> keeps production durability (fsync, synchronous commit) for benchmarks.</summary>
+    public static async Task<PostgresServer> StartAsync(bool durable = false)
     {
         var initdb = ExternalProcess.Find(
                          [Environment.GetEnvironmentVariable("PG_BIN") is { } bin ? Path.Combine(bin, "initdb") : "",
@@ -49,7 +51,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await ExternalProcess.RunAsync("chown", ["-R", "postgres:postgres", root]);
         }
-        var server = new PostgresServer(binDir, root, FreePort.Next(), runAs);
+        var server = new PostgresServer(binDir, root, FreePort.Next(), runAs) { durable = durable };
         try
         {
             await server.InitAndStartAsync();
@@ -72,7 +74,8 @@ public sealed class PostgresServer : IAsyncDisposable
     private Task StartServerAsync() =>
         ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"),
             ["-D", DataDir, "-l", Path.Combine(Root, "postgres.log"), "-w", "-t", "60", "start", "-o",
-             $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={Root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"],
+             $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={Root} -c max_connections=400 " +
+             (durable ? "-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")],
             asUser: runAs);
 
     /// <summary>Stops and starts the server on the same port with the same data (for crash and outage tests).</summary>

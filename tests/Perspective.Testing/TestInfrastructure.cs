@@ -10,9 +10,12 @@ public sealed class TestInfrastructure : IAsyncLifetime
 
     public RabbitMqServer RabbitMq { get; private set; } = null!;
 
+    /// <summary>Production durability for PostgreSQL (benchmarks); tests run with fsync off.</summary>
+    public bool DurablePostgres { get; init; }
+
     public async ValueTask InitializeAsync()
     {
-        var postgres = PostgresServer.StartAsync();
+        var postgres = PostgresServer.StartAsync(DurablePostgres);
         var rabbit = RabbitMqServer.StartAsync();
         try
         {
