@@ -25,6 +25,7 @@ public static class LedgerHost
         builder.Services.AddSingleton<LedgerReads>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerWriter>());
+        builder.Services.AddHostedService<ExpirySweeper>();
         builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>("ledger-writer", tags: [HealthTags.Ready]);
         configure?.Invoke(builder);
 

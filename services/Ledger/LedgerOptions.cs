@@ -11,6 +11,9 @@ public sealed class LedgerOptions
     /// <summary>Requests waiting for the writer before callers wait to enqueue (back-pressure).</summary>
     public int QueueCapacity { get; set; } = 20_000;
 
+    /// <summary>How often expired holds are voided and due locks released (on the injected clock).</summary>
+    public int SweepIntervalMs { get; set; } = 1_000;
+
     /// <summary>POV's genesis: created once, at the first start, with these allocations (see deploy/local/genesis.json).</summary>
     public Genesis? Genesis { get; set; }
 }

@@ -11,4 +11,7 @@ public sealed class ConventionTests(TestInfrastructure infrastructure) : Service
     protected override ServiceDescriptor Api => LedgerService.Descriptor;
 
     protected override string Name => "ledger";
+
+    // One replica writes; the other waits for the writer lock as a standby and is not ready until it takes over.
+    protected override bool ReplicasAreAllReady => false;
 }

@@ -50,7 +50,12 @@ public abstract class LedgerTestBase(TestInfrastructure infrastructure) : IAsync
     }
 
     protected Task<ServiceUnderTest> StartLedgerAsync(string database) =>
-        ServiceUnderTest.StartAsync(LedgerHost.Build, Infrastructure, database, settings: GenesisSettings);
+        ServiceUnderTest.StartAsync(LedgerHost.Build, Infrastructure, database, Configure, settings: GenesisSettings);
+
+    /// <summary>Lets a test class replace services, such as the clock.</summary>
+    protected virtual void Configure(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
+    {
+    }
 
     public virtual async ValueTask DisposeAsync()
     {

@@ -34,6 +34,9 @@ public abstract class ServiceConventionTests(TestInfrastructure infrastructure) 
     /// <summary>The short service name, used for the test database.</summary>
     protected abstract string Name { get; }
 
+    /// <summary>Whether every replica is ready at once; false for a service with one active writer and standbys (the Ledger).</summary>
+    protected virtual bool ReplicasAreAllReady => true;
+
     protected ServiceUnderTest Service => service ?? throw new InvalidOperationException("not started");
 
     public async ValueTask InitializeAsync()
@@ -141,14 +144,27 @@ public abstract class ServiceConventionTests(TestInfrastructure infrastructure) 
         var database = await Infrastructure.CreateDatabaseAsync($"{Name}_migrate");
 
         var replicas = await Task.WhenAll(
-            ServiceUnderTest.StartAsync(Build, Infrastructure, database),
-            ServiceUnderTest.StartAsync(Build, Infrastructure, database));
+            ServiceUnderTest.StartAsync(Build, Infrastructure, database, waitUntilReady: false),
+            ServiceUnderTest.StartAsync(Build, Infrastructure, database, waitUntilReady: false));
         try
         {
-            foreach (var replica in replicas)
+            var healths = replicas.Select(replica => new Health.HealthClient(replica.Channel)).ToList();
+            foreach (var health in healths)
             {
-                Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await WaitForServingAsync(new Health.HealthClient(replica.Channel), ""));
+                Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await WaitForServingAsync(health, "liveness"));
             }
+            var expectedReady = ReplicasAreAllReady ? 2 : 1;
+            var ready = await Eventually.WaitAsync(async () =>
+            {
+                var count = 0;
+                foreach (var health in healths)
+                {
+                    var status = (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: TestContext.Current.CancellationToken)).Status;
+                    count += status == HealthCheckResponse.Types.ServingStatus.Serving ? 1 : 0;
+                }
+                return count;
+            }, count => count >= expectedReady, TimeSpan.FromSeconds(30), "replicas becoming ready");
+            Assert.Equal(expectedReady, ready);
             await using var connection = new NpgsqlConnection(database);
             var applied = (await connection.QueryAsync<string>("select id from schema_migrations order by id")).ToList();
             var expected = Migrator.Scripts(replicas[0].Services.GetRequiredService<Perspective.ServiceDefaults.ServiceInfo>())
@@ -156,7 +172,7 @@ public abstract class ServiceConventionTests(TestInfrastructure infrastructure) 
             Assert.Equal(expected, applied);
             Assert.Contains("shared/0001_outbox_inbox", applied);
 
-            await using var third = await ServiceUnderTest.StartAsync(Build, Infrastructure, database);
+            await using var third = await ServiceUnderTest.StartAsync(Build, Infrastructure, database, waitUntilReady: ReplicasAreAllReady);
             var appliedAgain = await third.Services.GetRequiredService<Migrator>().MigrateAsync(TestContext.Current.CancellationToken);
 
             Assert.Empty(appliedAgain);

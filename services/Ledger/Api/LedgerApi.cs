@@ -181,6 +181,136 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         return verification;
     }
 
+    public override async Task<CreateHoldResponse> CreateHold(CreateHoldRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
+        var expiresAt = RequiredTime("expires_at", request.ExpiresAt);
+        MayDebit(context, request.FromAccount);
+        var command = new CreateHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.FromAccount, request.ToAccount,
+            request.Asset, request.Amount, expiresAt, request.Memo);
+        return (CreateHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<PostHoldResponse> PostHold(PostHoldRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        RequiredId("hold_id", request.HoldId);
+        LedgerRules.PositiveAmount("amount", request.Amount);
+        var command = new PostHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.HoldId, request.Amount);
+        return (PostHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<VoidHoldResponse> VoidHold(VoidHoldRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        RequiredId("hold_id", request.HoldId);
+        var command = new VoidHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.HoldId);
+        return (VoidHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<GetHoldResponse> GetHold(GetHoldRequest request, ServerCallContext context)
+    {
+        RequiredId("hold_id", request.HoldId);
+        var hold = await reads.HoldAsync(request.HoldId, context.CancellationToken) ?? throw DomainException.NotFound($"hold {request.HoldId} not found");
+        return new GetHoldResponse { Hold = LedgerMapping.ToProto(hold, await ReceiptAsync(hold.ClosedSequence, context)) };
+    }
+
+    public override async Task<ListHoldsResponse> ListHolds(ListHoldsRequest request, ServerCallContext context)
+    {
+        LedgerRules.Account("account", request.Account);
+        var size = Paging.Size(request.PageSize);
+        var holds = await reads.HoldsAsync(request.Account, (short)request.Status, Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListHoldsResponse { NextPageToken = Paging.NextToken(holds.LastOrDefault()?.HoldId ?? "", holds.Count, size) };
+        foreach (var hold in holds)
+        {
+            response.Holds.Add(LedgerMapping.ToProto(hold, await ReceiptAsync(hold.ClosedSequence, context)));
+        }
+        return response;
+    }
+
+    public override async Task<LockResponse> Lock(LockRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        LedgerRules.Account("account", request.Account);
+        LedgerRules.AssetCode("asset", request.Asset);
+        LedgerRules.PositiveAmount("amount", request.Amount);
+        LedgerRules.Memo("memo", request.Memo);
+        var until = RequiredTime("until", request.Until);
+        // Locking is a commitment only the owner makes for itself.
+        if (context.Caller().Account != request.Account)
+        {
+            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may lock only its own account");
+        }
+        var command = new LockCommand(request.RequestId, LedgerCommand.HashOf(request), request.Account, request.Asset, request.Amount, until, request.Memo);
+        return (LockResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        RequiredId("lock_id", request.LockId);
+        var command = new UnlockCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.LockId);
+        return (UnlockResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<GetLockResponse> GetLock(GetLockRequest request, ServerCallContext context)
+    {
+        RequiredId("lock_id", request.LockId);
+        var held = await reads.LockAsync(request.LockId, context.CancellationToken) ?? throw DomainException.NotFound($"lock {request.LockId} not found");
+        return new GetLockResponse { Lock = LedgerMapping.ToProto(held, await ReceiptAsync(held.ReleasedSequence, context)) };
+    }
+
+    public override async Task<ListLocksResponse> ListLocks(ListLocksRequest request, ServerCallContext context)
+    {
+        LedgerRules.Account("account", request.Account);
+        if (request.Asset.Length > 0)
+        {
+            LedgerRules.AssetCode("asset", request.Asset);
+        }
+        var size = Paging.Size(request.PageSize);
+        var locks = await reads.LocksAsync(request.Account, request.Asset, (short)request.Status, Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListLocksResponse { NextPageToken = Paging.NextToken(locks.LastOrDefault()?.LockId ?? "", locks.Count, size) };
+        foreach (var held in locks)
+        {
+            response.Locks.Add(LedgerMapping.ToProto(held, await ReceiptAsync(held.ReleasedSequence, context)));
+        }
+        return response;
+    }
+
+    private static Actor ActorOf(ServerCallContext context)
+    {
+        var caller = context.Caller();
+        return new Actor(caller.Account, caller.IsInRole(Roles.Service));
+    }
+
+    private static void RequiredId(string field, string value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > 200)
+        {
+            throw DomainException.InvalidArgument(field, "is required (at most 200 characters)");
+        }
+    }
+
+    private static DateTimeOffset RequiredTime(string field, Timestamp? value)
+    {
+        if (value is null)
+        {
+            throw DomainException.InvalidArgument(field, "is required");
+        }
+        try
+        {
+            return value.ToDateTimeOffset();
+        }
+        catch (InvalidOperationException)
+        {
+            throw DomainException.InvalidArgument(field, "is not a valid time");
+        }
+    }
+
+    private async Task<Receipt?> ReceiptAsync(long? sequence, ServerCallContext context) =>
+        await reads.EntryAsync(sequence, context.CancellationToken) is { } entry ? LedgerMapping.Receipt(entry.Sequence, entry.Hash, entry.CommittedAt) : null;
+
     /// <summary>The caller may debit its own account; the service role any account (issuance accounts never move by transfer).</summary>
     private static void MayDebit(ServerCallContext context, string account) =>
         context.Caller().RequireAccountOrRole(account, Roles.Service);

@@ -30,4 +30,43 @@ public static class LedgerMapping
         ReferenceId = row.ReferenceId,
         Receipt = receipt,
     };
+
+    public static Receipt Receipt(long sequence, byte[] hash, DateTime committedAt) => new()
+    {
+        Sequence = sequence,
+        Hash = Convert.ToHexStringLower(hash),
+        CommittedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(committedAt, DateTimeKind.Utc)),
+    };
+
+    /// <summary>A hold; <paramref name="closed"/> is the receipt of the entry that posted, voided or expired it, if any.</summary>
+    public static Hold ToProto(HoldRow row, Receipt? closed) => new()
+    {
+        HoldId = row.HoldId,
+        FromAccount = row.FromAccount,
+        ToAccount = row.ToAccount,
+        Asset = row.Asset,
+        Amount = row.Amount,
+        Status = (HoldStatus)row.Status,
+        PostedAmount = row.PostedAmount,
+        PostedTransferId = row.PostedTransferId,
+        ExpiresAt = Timestamp.FromDateTime(DateTime.SpecifyKind(row.ExpiresAt, DateTimeKind.Utc)),
+        Memo = row.Memo,
+        CreatedBy = row.CreatedBy,
+        Created = Receipt(row.CreatedSequence, row.CreatedHash, row.CreatedAt),
+        Closed = closed,
+    };
+
+    /// <summary>A lock; <paramref name="released"/> is the receipt of the entry that released it, if any.</summary>
+    public static TokenLock ToProto(LockRow row, Receipt? released) => new()
+    {
+        LockId = row.LockId,
+        Account = row.Account,
+        Asset = row.Asset,
+        Amount = row.Amount,
+        Until = Timestamp.FromDateTime(DateTime.SpecifyKind(row.Until, DateTimeKind.Utc)),
+        Status = (LockStatus)row.Status,
+        Memo = row.Memo,
+        Created = Receipt(row.CreatedSequence, row.CreatedHash, row.CreatedAt),
+        Released = released,
+    };
 }

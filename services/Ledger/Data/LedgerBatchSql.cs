@@ -91,6 +91,39 @@ public static class LedgerBatchSql
             Array(requests.Select(r => r.RequestId)), Array(requests.Select(r => r.Operation)), Array(requests.Select(r => r.ContentHash)),
             Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
 
+        var holds = work.ChangedHolds.Select(id => work.Holds[id]).ToList();
+        if (holds.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into holds (hold_id, from_account, to_account, asset, amount, status, posted_amount, posted_transfer_id, expires_at, memo,
+                                   created_by, created_sequence, closed_sequence)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)
+                on conflict (hold_id) do update
+                  set status = excluded.status, posted_amount = excluded.posted_amount, posted_transfer_id = excluded.posted_transfer_id,
+                      closed_sequence = excluded.closed_sequence
+                """,
+                Array(holds.Select(h => h.HoldId)), Array(holds.Select(h => h.FromAccount)), Array(holds.Select(h => h.ToAccount)),
+                Array(holds.Select(h => h.Asset)), Array(holds.Select(h => h.Amount)), Array(holds.Select(h => h.Status)),
+                Array(holds.Select(h => h.PostedAmount)), Array(holds.Select(h => h.PostedTransferId)), Array(holds.Select(h => h.ExpiresAt)),
+                Array(holds.Select(h => h.Memo)), Array(holds.Select(h => h.CreatedBy)), Array(holds.Select(h => h.CreatedSequence)),
+                Array(holds.Select(h => h.ClosedSequence))));
+        }
+
+        var locks = work.ChangedLocks.Select(id => work.Locks[id]).ToList();
+        if (locks.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into locks (lock_id, account, asset, amount, until, status, memo, created_sequence, released_sequence)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)
+                on conflict (lock_id) do update set status = excluded.status, released_sequence = excluded.released_sequence
+                """,
+                Array(locks.Select(l => l.LockId)), Array(locks.Select(l => l.Account)), Array(locks.Select(l => l.Asset)),
+                Array(locks.Select(l => l.Amount)), Array(locks.Select(l => l.Until)), Array(locks.Select(l => l.Status)),
+                Array(locks.Select(l => l.Memo)), Array(locks.Select(l => l.CreatedSequence)), Array(locks.Select(l => l.ReleasedSequence))));
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -12,6 +12,20 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
         "code as Code, name as Name, decimals as Decimals, total_supply as TotalSupply, initial_holder_account as InitialHolderAccount, " +
         "created_sequence as CreatedSequence, created_at as CreatedAt";
 
+    public const string HoldColumns =
+        "h.hold_id as HoldId, h.from_account as FromAccount, h.to_account as ToAccount, h.asset as Asset, h.amount as Amount, h.status as Status, " +
+        "h.posted_amount as PostedAmount, h.posted_transfer_id as PostedTransferId, h.expires_at as ExpiresAt, h.memo as Memo, " +
+        "h.created_by as CreatedBy, h.created_sequence as CreatedSequence, h.closed_sequence as ClosedSequence, " +
+        "j.hash as CreatedHash, j.committed_at as CreatedAt";
+
+    public const string HoldFrom = "holds h join journal j on j.sequence = h.created_sequence";
+
+    public const string LockColumns =
+        "l.lock_id as LockId, l.account as Account, l.asset as Asset, l.amount as Amount, l.until as Until, l.status as Status, l.memo as Memo, " +
+        "l.created_sequence as CreatedSequence, l.released_sequence as ReleasedSequence, j.hash as CreatedHash, j.committed_at as CreatedAt";
+
+    public const string LockFrom = "locks l join journal j on j.sequence = l.created_sequence";
+
     public sealed record JournalRow(long Sequence, short Kind, string ReferenceId, string Memo, DateTime CommittedAt, long CommittedAtMicros,
         byte[] PreviousHash, byte[] Hash);
 
@@ -136,5 +150,57 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
             "select hash from journal where sequence = @sequence", new { sequence }, cancellationToken: ct));
+    }
+
+    public async Task<HoldRow?> HoldAsync(string holdId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<HoldRow>(new CommandDefinition(
+            $"select {HoldColumns} from {HoldFrom} where h.hold_id = @holdId", new { holdId }, cancellationToken: ct));
+    }
+
+    /// <summary>Holds from <paramref name="account"/>, by hold id; <paramref name="status"/> 0 means any.</summary>
+    public async Task<IReadOnlyList<HoldRow>> HoldsAsync(string account, short status, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<HoldRow>(new CommandDefinition(
+            $"""
+            select {HoldColumns} from {HoldFrom}
+            where h.from_account = @account and (@status = 0 or h.status = @status) and (@after::text is null or h.hold_id > @after)
+            order by h.hold_id limit @limit
+            """, new { account, status, after, limit }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<LockRow?> LockAsync(string lockId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<LockRow>(new CommandDefinition(
+            $"select {LockColumns} from {LockFrom} where l.lock_id = @lockId", new { lockId }, cancellationToken: ct));
+    }
+
+    /// <summary>Locks of <paramref name="account"/>, by lock id; empty asset and status 0 mean any.</summary>
+    public async Task<IReadOnlyList<LockRow>> LocksAsync(string account, string asset, short status, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<LockRow>(new CommandDefinition(
+            $"""
+            select {LockColumns} from {LockFrom}
+            where l.account = @account and (@asset = '' or l.asset = @asset) and (@status = 0 or l.status = @status)
+              and (@after::text is null or l.lock_id > @after)
+            order by l.lock_id limit @limit
+            """, new { account, asset, status, after, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The receipt of entry <paramref name="sequence"/>, or null when there is none (an open hold has no closing entry).</summary>
+    public async Task<(long Sequence, byte[] Hash, DateTime CommittedAt)?> EntryAsync(long? sequence, CancellationToken ct)
+    {
+        if (sequence is null)
+        {
+            return null;
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<(long Sequence, byte[] Hash, DateTime CommittedAt)>(new CommandDefinition(
+            "select sequence, hash, committed_at from journal where sequence = @sequence", new { sequence }, cancellationToken: ct))).ToList();
+        return rows.Count == 1 ? rows[0] : null;
     }
 }

@@ -8,6 +8,12 @@ public enum EntryKind : byte
 {
     AssetCreated = 1,
     Transfer = 2,
+    HoldCreated = 3,
+    HoldPosted = 4,
+    HoldVoided = 5,
+    HoldExpired = 6,
+    LockCreated = 7,
+    LockReleased = 8,
 }
 
 /// <summary>Which part of a balance a posting changes. total = available + held + locked.</summary>

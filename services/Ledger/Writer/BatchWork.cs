@@ -13,6 +13,34 @@ public sealed record AssetRow(string Code, string Name, int Decimals, long Total
 public sealed record TransferRow(
     string TransferId, short Kind, string From, string To, string Asset, long Amount, string Memo, string ReferenceId, long Sequence, DateTime CommittedAt);
 
+public enum HoldState : short
+{
+    Pending = 1,
+    Posted = 2,
+    Voided = 3,
+    Expired = 4,
+}
+
+public sealed record HoldRow(
+    string HoldId, string FromAccount, string ToAccount, string Asset, long Amount, short Status, long PostedAmount, string PostedTransferId,
+    DateTime ExpiresAt, string Memo, string CreatedBy, long CreatedSequence, long? ClosedSequence, byte[] CreatedHash, DateTime CreatedAt)
+{
+    public HoldState State => (HoldState)Status;
+}
+
+public enum LockState : short
+{
+    Active = 1,
+    Released = 2,
+}
+
+public sealed record LockRow(
+    string LockId, string Account, string Asset, long Amount, DateTime Until, short Status, string Memo, long CreatedSequence, long? ReleasedSequence,
+    byte[] CreatedHash, DateTime CreatedAt)
+{
+    public LockState State => (LockState)Status;
+}
+
 public sealed record StagedEntry(JournalRecord Entry, byte[] PreviousHash, byte[] Hash, DateTimeOffset CommittedAt);
 
 public sealed record StagedRequest(string RequestId, string Operation, byte[] ContentHash, byte[] Response, long Sequence);
@@ -43,8 +71,29 @@ public sealed class BatchWork(long headSequence, byte[] headHash, Dictionary<(st
 
     public HashSet<string> NewTransferIds { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Holds and locks as loaded for the batch, then as changed by it (written back as upserts).</summary>
+    public Dictionary<string, HoldRow> Holds { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LockRow> Locks { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> ChangedHolds { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> ChangedLocks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A balance loaded for this batch. Asking for one that was not loaded is a bug: fail the batch, never guess zero.</summary>
+    private readonly Func<string, bool> knownBefore = _ => false;
+
+    /// <summary>An asset that exists: created before this batch, or earlier in it.</summary>
+    public Func<string, bool> KnownAsset
+    {
+        get => code => knownBefore(code) || NewAssets.Any(a => a.Code == code);
+        init => knownBefore = value;
+    }
+
     public BalanceRow BalanceOf(string account, string asset) =>
-        Balances.TryGetValue((account, asset), out var row) ? row : new BalanceRow(0, 0, 0);
+        Balances.TryGetValue((account, asset), out var row)
+            ? row
+            : throw new InvalidOperationException($"balance ({account}, {asset}) was not loaded for this batch");
 
     /// <summary>Appends a journal entry linked to the current head and merges the command's new balances.</summary>
     public StagedEntry Commit(JournalRecord entry, DateTimeOffset committedAt, IReadOnlyDictionary<(string Account, string Asset), BalanceRow> changed)
@@ -62,7 +111,7 @@ public sealed class BatchWork(long headSequence, byte[] headHash, Dictionary<(st
         Entries.Add(staged);
         foreach (var (key, row) in changed)
         {
-            if (!LedgerRules.IsIssuance(key.Account) && row.Available < 0)
+            if (!LedgerRules.IsIssuance(key.Account) && (row.Available < 0 || row.Held < 0 || row.Locked < 0))
             {
                 throw new InvalidOperationException($"entry {entry.Sequence} would make {key.Account} negative in {key.Asset}");
             }

@@ -20,3 +20,25 @@ public sealed record LegInput(string TransferId, string From, string To, string 
 /// <summary>Transfer (one leg, <see cref="IsBatch"/> false) or TransferBatch: all legs in one journal entry, all or nothing.</summary>
 public sealed record TransferCommand(string RequestId, byte[] ContentHash, IReadOnlyList<LegInput> Legs, bool IsBatch)
     : LedgerCommand(RequestId, IsBatch ? "TransferBatch" : "Transfer", ContentHash);
+
+/// <summary>Who asks: the token subject, and whether it holds the service role (which may act for any account).</summary>
+public sealed record Actor(string Account, bool IsService);
+
+public sealed record CreateHoldCommand(
+    string RequestId, byte[] ContentHash, Actor Actor, string From, string To, string Asset, long Amount, DateTimeOffset ExpiresAt, string Memo)
+    : LedgerCommand(RequestId, "CreateHold", ContentHash);
+
+public sealed record PostHoldCommand(string RequestId, byte[] ContentHash, Actor Actor, string HoldId, long Amount)
+    : LedgerCommand(RequestId, "PostHold", ContentHash);
+
+public sealed record VoidHoldCommand(string RequestId, byte[] ContentHash, Actor Actor, string HoldId)
+    : LedgerCommand(RequestId, "VoidHold", ContentHash);
+
+public sealed record LockCommand(string RequestId, byte[] ContentHash, string Account, string Asset, long Amount, DateTimeOffset Until, string Memo)
+    : LedgerCommand(RequestId, "Lock", ContentHash);
+
+public sealed record UnlockCommand(string RequestId, byte[] ContentHash, Actor Actor, string LockId)
+    : LedgerCommand(RequestId, "Unlock", ContentHash);
+
+/// <summary>Internal: voids pending holds and releases locks whose time has come. Not recorded as a request.</summary>
+public sealed record SweepCommand(DateTimeOffset Now) : LedgerCommand($"sweep:{Guid.NewGuid()}", "Sweep", []);

@@ -50,6 +50,18 @@ public sealed partial class LedgerWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken);
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down, possibly while waiting as a standby: a cancelled lock wait is not an error.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         // Held until this process exits: the connection closing releases it and a standby takes over.
         await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
         LogWaitingForLock(logger);
@@ -124,7 +136,19 @@ public sealed partial class LedgerWriter(
             var usedTransferIds = (await connection.QueryAsync<string>(new CommandDefinition(
                 "select transfer_id from transfers where transfer_id = any(@legIds)", new { legIds }, transaction, cancellationToken: cancellationToken)))
                 .ToHashSet(StringComparer.Ordinal);
-            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, cancellationToken));
+            var (holds, locks) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
+            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, cancellationToken))
+            {
+                KnownAsset = code => assets.ContainsKey(code),
+            };
+            foreach (var hold in holds)
+            {
+                work.Holds[hold.HoldId] = hold;
+            }
+            foreach (var held in locks)
+            {
+                work.Locks[held.LockId] = held;
+            }
 
             var seen = new Dictionary<string, (LedgerCommand Command, Pending First)>(StringComparer.Ordinal);
             foreach (var pending in batch)
@@ -152,9 +176,18 @@ public sealed partial class LedgerWriter(
                     {
                         CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
                         TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, usedTransferIds),
+                        CreateHoldCommand hold => ApplyCreateHold(hold, work, committedAt),
+                        PostHoldCommand post => ApplyPostHold(post, work, committedAt, usedTransferIds),
+                        VoidHoldCommand cancel => ApplyVoidHold(cancel, work, committedAt),
+                        LockCommand freeze => ApplyLock(freeze, work, committedAt),
+                        UnlockCommand unfreeze => ApplyUnlock(unfreeze, work, committedAt),
+                        SweepCommand sweep => ApplySweep(sweep, work, committedAt),
                         _ => throw new InvalidOperationException($"unknown command {command.GetType().Name}"),
                     };
-                    work.Requests.Add(new StagedRequest(command.RequestId, command.Operation, command.ContentHash, response.ToByteArray(), work.HeadSequence));
+                    if (command is not SweepCommand)
+                    {
+                        work.Requests.Add(new StagedRequest(command.RequestId, command.Operation, command.ContentHash, response.ToByteArray(), work.HeadSequence));
+                    }
                     results[pending] = response;
                 }
                 catch (DomainException rule)
@@ -212,10 +245,44 @@ public sealed partial class LedgerWriter(
         }
     }
 
-    private async Task<Dictionary<(string Account, string Asset), BalanceRow>> LoadBalancesAsync(
+    /// <summary>The holds and locks the batch's commands name, and for a sweep those whose time has come (locked for the batch).</summary>
+    private static async Task<(List<HoldRow> Holds, List<LockRow> Locks)> LoadHoldsAndLocksAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, CancellationToken cancellationToken)
     {
+        var commands = batch.Select(p => p.Command).ToList();
+        var holdIds = commands.Select(c => c switch { PostHoldCommand p => p.HoldId, VoidHoldCommand v => v.HoldId, _ => null })
+            .OfType<string>().Distinct().ToArray();
+        var lockIds = commands.OfType<UnlockCommand>().Select(u => u.LockId).Distinct().ToArray();
+        var sweepAt = commands.OfType<SweepCommand>().Select(s => (DateTime?)s.Now.UtcDateTime).Max();
+        var holds = (await connection.QueryAsync<HoldRow>(new CommandDefinition(
+            $"""
+            select {LedgerReads.HoldColumns} from {LedgerReads.HoldFrom}
+            where h.hold_id = any(@holdIds) or (h.status = 1 and h.expires_at <= @sweepAt)
+            order by h.hold_id limit 10000 for update of h
+            """, new { holdIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
+        var locks = (await connection.QueryAsync<LockRow>(new CommandDefinition(
+            $"""
+            select {LedgerReads.LockColumns} from {LedgerReads.LockFrom}
+            where l.lock_id = any(@lockIds) or (l.status = 1 and l.until <= @sweepAt)
+            order by l.lock_id limit 10000 for update of l
+            """, new { lockIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
+        return (holds, locks);
+    }
+
+    private async Task<Dictionary<(string Account, string Asset), BalanceRow>> LoadBalancesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, List<HoldRow> holds, List<LockRow> locks,
+        CancellationToken cancellationToken)
+    {
         var keys = new HashSet<(string Account, string Asset)>();
+        foreach (var hold in holds)
+        {
+            keys.Add((hold.FromAccount, hold.Asset));
+            keys.Add((hold.ToAccount, hold.Asset));
+        }
+        foreach (var held in locks)
+        {
+            keys.Add((held.Account, held.Asset));
+        }
         foreach (var command in batch.Select(p => p.Command))
         {
             switch (command)
@@ -226,6 +293,13 @@ public sealed partial class LedgerWriter(
                         keys.Add((leg.From, leg.Asset));
                         keys.Add((leg.To, leg.Asset));
                     }
+                    break;
+                case CreateHoldCommand hold:
+                    keys.Add((hold.From, hold.Asset));
+                    keys.Add((hold.To, hold.Asset)); // a post of this hold may follow in the same batch
+                    break;
+                case LockCommand freeze:
+                    keys.Add((freeze.Account, freeze.Asset));
                     break;
                 case CreateAssetCommand create:
                     keys.Add((LedgerRules.IssuanceAccount(create.Code), create.Code));
@@ -248,7 +322,13 @@ public sealed partial class LedgerWriter(
             """,
             new { accounts = ordered.Select(k => k.Account).ToArray(), assetCodes = ordered.Select(k => k.Asset).ToArray() },
             transaction, cancellationToken: cancellationToken));
-        return rows.ToDictionary(r => (r.Account, r.Asset), r => new BalanceRow(r.Total, r.Held, r.Locked));
+        var balances = rows.ToDictionary(r => (r.Account, r.Asset), r => new BalanceRow(r.Total, r.Held, r.Locked));
+        // Keys asked for but without a row are accounts that hold nothing yet: zero, and known to be zero.
+        foreach (var key in ordered.Where(k => !balances.ContainsKey(k)))
+        {
+            balances[key] = new BalanceRow(0, 0, 0);
+        }
+        return balances;
     }
 
     private IMessage ApplyCreateAsset(CreateAssetCommand command, BatchWork work, DateTimeOffset committedAt)
@@ -292,7 +372,7 @@ public sealed partial class LedgerWriter(
         {
             var leg = command.Legs[i];
             var field = command.IsBatch ? $"legs[{i}]." : "";
-            if (!assets.ContainsKey(leg.Asset) && work.NewAssets.All(a => a.Code != leg.Asset))
+            if (!work.KnownAsset(leg.Asset))
             {
                 throw DomainException.InvalidArgument($"{field}asset", $"unknown asset {leg.Asset}");
             }
@@ -354,6 +434,11 @@ public sealed partial class LedgerWriter(
         "CreateAsset" => CreateAssetResponse.Parser.ParseFrom(response),
         "Transfer" => TransferResponse.Parser.ParseFrom(response),
         "TransferBatch" => TransferBatchResponse.Parser.ParseFrom(response),
+        "CreateHold" => CreateHoldResponse.Parser.ParseFrom(response),
+        "PostHold" => PostHoldResponse.Parser.ParseFrom(response),
+        "VoidHold" => VoidHoldResponse.Parser.ParseFrom(response),
+        "Lock" => LockResponse.Parser.ParseFrom(response),
+        "Unlock" => UnlockResponse.Parser.ParseFrom(response),
         _ => throw new InvalidOperationException($"unknown stored operation {operation}"),
     };
 
