@@ -162,4 +162,32 @@ public sealed class JournalAndSnapshotTests(TestInfrastructure infrastructure) :
         Assert.StartsWith(field + ":", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(head, await HeadAsync());
     }
+
+    [Fact]
+    public async Task The_journal_lists_every_entry_with_its_postings_and_transfers_page_by_sequence()
+    {
+        var first = (await Client.TransferAsync(Pay("alice", "carol", 10), As("alice"), cancellationToken: Ct)).Transfer;
+        await Client.TransferAsync(Pay("bob", "dave", 20), As("bob"), cancellationToken: Ct);
+        var third = (await Client.TransferAsync(Pay("carol", "alice", 3), As("carol"), cancellationToken: Ct)).Transfer;
+
+        var entry = (await Client.GetJournalEntryAsync(new GetJournalEntryRequest { Sequence = first.Receipt.Sequence }, As("x"), cancellationToken: Ct)).Entry;
+        Assert.Equal(JournalEntryKind.Transfer, entry.Kind);
+        Assert.Equal(first.Receipt.Hash, entry.Hash);
+        Assert.Equal([("alice", -10L), ("carol", 10L)], entry.Postings.Select(p => (p.Account, p.Amount)));
+
+        var page1 = await Client.ListJournalAsync(new ListJournalRequest { PageSize = 2 }, As("x"), cancellationToken: Ct);
+        var page2 = await Client.ListJournalAsync(new ListJournalRequest { PageSize = 2, PageToken = page1.NextPageToken }, As("x"), cancellationToken: Ct);
+        Assert.Equal([1L, 2L, 3L, 4L], page1.Entries.Concat(page2.Entries).Select(e => e.Sequence));
+        Assert.Equal(page1.Entries[1].Hash, page2.Entries[0].PreviousHash);
+
+        var carols = await Client.ListTransfersAsync(new ListTransfersRequest { Account = "carol", PageSize = 1 }, As("x"), cancellationToken: Ct);
+        var carols2 = await Client.ListTransfersAsync(new ListTransfersRequest { Account = "carol", PageSize = 1, PageToken = carols.NextPageToken }, As("x"), cancellationToken: Ct);
+        Assert.Equal([first.TransferId, third.TransferId], carols.Transfers.Concat(carols2.Transfers).Select(t => t.TransferId));
+        Assert.Equal(third, carols2.Transfers[0]);
+
+        var missing = await RejectedAsync(Client.GetJournalEntryAsync(new GetJournalEntryRequest { Sequence = 99 }, As("x"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var unfiltered = await RejectedAsync(Client.ListTransfersAsync(new ListTransfersRequest(), As("x"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.InvalidArgument, unfiltered.StatusCode);
+    }
 }

@@ -278,6 +278,192 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         return response;
     }
 
+    public override async Task<CreateSwapOfferResponse> CreateSwapOffer(CreateSwapOfferRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        LedgerRules.Account("maker_account", request.MakerAccount);
+        LedgerRules.AssetCode("give_asset", request.GiveAsset);
+        LedgerRules.PositiveAmount("give_amount", request.GiveAmount);
+        LedgerRules.AssetCode("want_asset", request.WantAsset);
+        LedgerRules.PositiveAmount("want_amount", request.WantAmount);
+        LedgerRules.Memo("memo", request.Memo);
+        if (request.GiveAsset == request.WantAsset)
+        {
+            throw DomainException.InvalidArgument("want_asset", "must differ from give_asset");
+        }
+        if (request.CounterpartyAccount.Length > 0)
+        {
+            LedgerRules.Account("counterparty_account", request.CounterpartyAccount);
+            if (request.CounterpartyAccount == request.MakerAccount)
+            {
+                throw DomainException.InvalidArgument("counterparty_account", "must differ from maker_account");
+            }
+        }
+        if (LedgerRules.IsIssuance(request.MakerAccount))
+        {
+            throw DomainException.InvalidArgument("maker_account", "issuance accounts move only when an asset is created");
+        }
+        var expiresAt = RequiredTime("expires_at", request.ExpiresAt);
+        if (context.Caller().Account != request.MakerAccount)
+        {
+            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may make offers only from its own account");
+        }
+        var command = new CreateSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), request.MakerAccount, request.GiveAsset, request.GiveAmount,
+            request.WantAsset, request.WantAmount, request.CounterpartyAccount, expiresAt, request.Memo);
+        return (CreateSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<AcceptSwapOfferResponse> AcceptSwapOffer(AcceptSwapOfferRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        RequiredId("offer_id", request.OfferId);
+        LedgerRules.Account("taker_account", request.TakerAccount);
+        if (context.Caller().Account != request.TakerAccount)
+        {
+            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may accept offers only for its own account");
+        }
+        var command = new AcceptSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), request.TakerAccount, request.OfferId);
+        return (AcceptSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<CancelSwapOfferResponse> CancelSwapOffer(CancelSwapOfferRequest request, ServerCallContext context)
+    {
+        LedgerRules.RequestId("request_id", request.RequestId);
+        RequiredId("offer_id", request.OfferId);
+        var command = new CancelSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.OfferId);
+        return (CancelSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
+    }
+
+    public override async Task<GetSwapOfferResponse> GetSwapOffer(GetSwapOfferRequest request, ServerCallContext context)
+    {
+        RequiredId("offer_id", request.OfferId);
+        var offer = await reads.OfferAsync(request.OfferId, context.CancellationToken) ?? throw DomainException.NotFound($"swap offer {request.OfferId} not found");
+        return new GetSwapOfferResponse { Offer = LedgerMapping.ToProto(offer, await ReceiptAsync(offer.ClosedSequence, context)) };
+    }
+
+    public override async Task<ListSwapOffersResponse> ListSwapOffers(ListSwapOffersRequest request, ServerCallContext context)
+    {
+        if (request.MakerAccount.Length > 0)
+        {
+            LedgerRules.Account("maker_account", request.MakerAccount);
+        }
+        if (request.AcceptableBy.Length > 0)
+        {
+            LedgerRules.Account("acceptable_by", request.AcceptableBy);
+        }
+        if (request.Asset.Length > 0)
+        {
+            LedgerRules.AssetCode("asset", request.Asset);
+        }
+        var size = Paging.Size(request.PageSize);
+        var offers = await reads.OffersAsync(request.MakerAccount, request.AcceptableBy, request.Asset, (short)request.Status,
+            Paging.After(request.PageToken), size, context.CancellationToken);
+        var response = new ListSwapOffersResponse { NextPageToken = Paging.NextToken(offers.LastOrDefault()?.OfferId ?? "", offers.Count, size) };
+        foreach (var offer in offers)
+        {
+            response.Offers.Add(LedgerMapping.ToProto(offer, await ReceiptAsync(offer.ClosedSequence, context)));
+        }
+        return response;
+    }
+
+    public override async Task<ListTransfersResponse> ListTransfers(ListTransfersRequest request, ServerCallContext context)
+    {
+        if (request.Account.Length == 0 && request.Asset.Length == 0)
+        {
+            throw DomainException.InvalidArgument("account", "set account or asset (or both)");
+        }
+        if (request.Account.Length > 0)
+        {
+            LedgerRules.Account("account", request.Account);
+        }
+        if (request.Asset.Length > 0)
+        {
+            LedgerRules.AssetCode("asset", request.Asset);
+        }
+        if (request.FromSequence < 0 || request.ToSequence < 0)
+        {
+            throw DomainException.InvalidArgument(request.FromSequence < 0 ? "from_sequence" : "to_sequence", "must not be negative");
+        }
+        var size = Paging.Size(request.PageSize);
+        (long, string)? after = null;
+        if (Paging.After(request.PageToken) is { } token)
+        {
+            var parts = token.Split('/', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var sequence))
+            {
+                throw DomainException.InvalidArgument("page_token", "is not a token this service returned");
+            }
+            after = (sequence, parts[1]);
+        }
+        var rows = await reads.TransfersAsync(request.Account, request.Asset, request.FromSequence, request.ToSequence, after, size, context.CancellationToken);
+        var last = rows.Count > 0 ? $"{rows[^1].Transfer.Sequence}/{rows[^1].Transfer.TransferId}" : "";
+        var response = new ListTransfersResponse { NextPageToken = Paging.NextToken(last, rows.Count, size) };
+        response.Transfers.AddRange(rows.Select(r => LedgerMapping.ToProto(r.Transfer, LedgerMapping.Receipt(r.Transfer.Sequence, r.Hash, r.Transfer.CommittedAt))));
+        return response;
+    }
+
+    public override async Task<GetJournalEntryResponse> GetJournalEntry(GetJournalEntryRequest request, ServerCallContext context)
+    {
+        if (request.Sequence < 1)
+        {
+            throw DomainException.InvalidArgument("sequence", "must be 1 or more");
+        }
+        var entries = await JournalPageAsync(request.Sequence, request.Sequence, context);
+        return entries.Count == 1
+            ? new GetJournalEntryResponse { Entry = entries[0] }
+            : throw DomainException.NotFound($"journal entry {request.Sequence} not found (the head is {(await reads.HeadAsync(context.CancellationToken)).Sequence})");
+    }
+
+    public override async Task<ListJournalResponse> ListJournal(ListJournalRequest request, ServerCallContext context)
+    {
+        if (request.FromSequence < 0)
+        {
+            throw DomainException.InvalidArgument("from_sequence", "must not be negative");
+        }
+        var size = Paging.Size(request.PageSize);
+        var from = Math.Max(1, request.FromSequence);
+        if (Paging.After(request.PageToken) is { } token)
+        {
+            from = long.TryParse(token, System.Globalization.CultureInfo.InvariantCulture, out var last) && last >= 1
+                ? last + 1
+                : throw DomainException.InvalidArgument("page_token", "is not a token this service returned");
+        }
+        var entries = await JournalPageAsync(from, from + size - 1, context);
+        var response = new ListJournalResponse
+        {
+            NextPageToken = Paging.NextToken(entries.Count > 0 ? entries[^1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) : "", entries.Count, size),
+        };
+        response.Entries.AddRange(entries);
+        return response;
+    }
+
+    private async Task<List<Contracts.Ledger.V1.JournalEntry>> JournalPageAsync(long from, long to, ServerCallContext context)
+    {
+        var rows = await reads.JournalAsync(from, to, context.CancellationToken);
+        var postings = await reads.PostingsAsync(from, to, context.CancellationToken);
+        return rows.Select(row =>
+        {
+            var entry = new Contracts.Ledger.V1.JournalEntry
+            {
+                Sequence = row.Sequence,
+                Kind = (JournalEntryKind)row.Kind,
+                ReferenceId = row.ReferenceId,
+                Memo = row.Memo,
+                CommittedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(row.CommittedAt, DateTimeKind.Utc)),
+                PreviousHash = Convert.ToHexStringLower(row.PreviousHash),
+                Hash = Convert.ToHexStringLower(row.Hash),
+            };
+            entry.Postings.AddRange(postings[row.Sequence].Select(p => new Contracts.Ledger.V1.Posting
+            {
+                Account = p.Account,
+                Asset = p.Asset,
+                Bucket = (BalanceBucket)p.Bucket,
+                Amount = p.Amount,
+            }));
+            return entry;
+        }).ToList();
+    }
+
     private static Actor ActorOf(ServerCallContext context)
     {
         var caller = context.Caller();

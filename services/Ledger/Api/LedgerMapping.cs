@@ -69,4 +69,22 @@ public static class LedgerMapping
         Created = Receipt(row.CreatedSequence, row.CreatedHash, row.CreatedAt),
         Released = released,
     };
+
+    /// <summary>A swap offer; <paramref name="closed"/> is the receipt of the entry that accepted, canceled or expired it, if any.</summary>
+    public static SwapOffer ToProto(OfferRow row, Receipt? closed) => new()
+    {
+        OfferId = row.OfferId,
+        MakerAccount = row.MakerAccount,
+        GiveAsset = row.GiveAsset,
+        GiveAmount = row.GiveAmount,
+        WantAsset = row.WantAsset,
+        WantAmount = row.WantAmount,
+        CounterpartyAccount = row.CounterpartyAccount,
+        ExpiresAt = Timestamp.FromDateTime(DateTime.SpecifyKind(row.ExpiresAt, DateTimeKind.Utc)),
+        Status = (SwapOfferStatus)row.Status,
+        TakerAccount = row.TakerAccount,
+        Memo = row.Memo,
+        Created = Receipt(row.CreatedSequence, row.CreatedHash, row.CreatedAt),
+        Closed = closed,
+    };
 }

@@ -124,6 +124,24 @@ public static class LedgerBatchSql
                 Array(locks.Select(l => l.Memo)), Array(locks.Select(l => l.CreatedSequence)), Array(locks.Select(l => l.ReleasedSequence))));
         }
 
+        var offers = work.ChangedOffers.Select(id => work.Offers[id]).ToList();
+        if (offers.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into swap_offers (offer_id, maker_account, give_asset, give_amount, want_asset, want_amount, counterparty_account, expires_at,
+                                         status, taker_account, memo, created_sequence, closed_sequence)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)
+                on conflict (offer_id) do update
+                  set status = excluded.status, taker_account = excluded.taker_account, closed_sequence = excluded.closed_sequence
+                """,
+                Array(offers.Select(o => o.OfferId)), Array(offers.Select(o => o.MakerAccount)), Array(offers.Select(o => o.GiveAsset)),
+                Array(offers.Select(o => o.GiveAmount)), Array(offers.Select(o => o.WantAsset)), Array(offers.Select(o => o.WantAmount)),
+                Array(offers.Select(o => o.CounterpartyAccount)), Array(offers.Select(o => o.ExpiresAt)), Array(offers.Select(o => o.Status)),
+                Array(offers.Select(o => o.TakerAccount)), Array(offers.Select(o => o.Memo)), Array(offers.Select(o => o.CreatedSequence)),
+                Array(offers.Select(o => o.ClosedSequence))));
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

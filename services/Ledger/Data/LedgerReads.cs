@@ -26,6 +26,14 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
 
     public const string LockFrom = "locks l join journal j on j.sequence = l.created_sequence";
 
+    public const string OfferColumns =
+        "o.offer_id as OfferId, o.maker_account as MakerAccount, o.give_asset as GiveAsset, o.give_amount as GiveAmount, o.want_asset as WantAsset, " +
+        "o.want_amount as WantAmount, o.counterparty_account as CounterpartyAccount, o.expires_at as ExpiresAt, o.status as Status, " +
+        "o.taker_account as TakerAccount, o.memo as Memo, o.created_sequence as CreatedSequence, o.closed_sequence as ClosedSequence, " +
+        "j.hash as CreatedHash, j.committed_at as CreatedAt";
+
+    public const string OfferFrom = "swap_offers o join journal j on j.sequence = o.created_sequence";
+
     public sealed record JournalRow(long Sequence, short Kind, string ReferenceId, string Memo, DateTime CommittedAt, long CommittedAtMicros,
         byte[] PreviousHash, byte[] Hash);
 
@@ -202,5 +210,50 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
         var rows = (await connection.QueryAsync<(long Sequence, byte[] Hash, DateTime CommittedAt)>(new CommandDefinition(
             "select sequence, hash, committed_at from journal where sequence = @sequence", new { sequence }, cancellationToken: ct))).ToList();
         return rows.Count == 1 ? rows[0] : null;
+    }
+
+    public async Task<OfferRow?> OfferAsync(string offerId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<OfferRow>(new CommandDefinition(
+            $"select {OfferColumns} from {OfferFrom} where o.offer_id = @offerId", new { offerId }, cancellationToken: ct));
+    }
+
+    /// <summary>Offers by id; every filter is optional (empty or 0 means any).</summary>
+    public async Task<IReadOnlyList<OfferRow>> OffersAsync(string maker, string acceptableBy, string asset, short status, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<OfferRow>(new CommandDefinition(
+            $"""
+            select {OfferColumns} from {OfferFrom}
+            where (@maker = '' or o.maker_account = @maker)
+              and (@acceptableBy = '' or (o.maker_account <> @acceptableBy and o.counterparty_account in ('', @acceptableBy)))
+              and (@asset = '' or o.give_asset = @asset or o.want_asset = @asset)
+              and (@status = 0 or o.status = @status)
+              and (@after::text is null or o.offer_id > @after)
+            order by o.offer_id limit @limit
+            """, new { maker, acceptableBy, asset, status, after, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Transfers touching <paramref name="account"/> and/or of <paramref name="asset"/> (empty = any), by (sequence, transfer id).</summary>
+    public async Task<IReadOnlyList<(TransferRow Transfer, byte[] Hash)>> TransfersAsync(
+        string account, string asset, long fromSequence, long toSequence, (long Sequence, string TransferId)? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount, string Memo,
+            string ReferenceId, long Sequence, DateTime CommittedAt, byte[] Hash)>(new CommandDefinition(
+            """
+            select t.transfer_id, t.kind, t.from_account, t.to_account, t.asset, t.amount, t.memo, t.reference_id, t.sequence, t.committed_at, j.hash
+            from transfers t join journal j on j.sequence = t.sequence
+            where (@account = '' or t.from_account = @account or t.to_account = @account)
+              and (@asset = '' or t.asset = @asset)
+              and t.sequence >= @fromSequence and (@toSequence = 0 or t.sequence <= @toSequence)
+              and (@afterSequence::bigint is null or (t.sequence, t.transfer_id) > (@afterSequence, @afterId))
+            order by t.sequence, t.transfer_id
+            limit @limit
+            """, new { account, asset, fromSequence, toSequence, afterSequence = after?.Sequence, afterId = after?.TransferId ?? "", limit },
+            cancellationToken: ct));
+        return rows.Select(r => (new TransferRow(r.TransferId, r.Kind, r.From, r.To, r.Asset, r.Amount, r.Memo, r.ReferenceId, r.Sequence, r.CommittedAt),
+            r.Hash)).ToList();
     }
 }

@@ -14,6 +14,10 @@ public enum EntryKind : byte
     HoldExpired = 6,
     LockCreated = 7,
     LockReleased = 8,
+    SwapOfferCreated = 9,
+    SwapOfferAccepted = 10,
+    SwapOfferCanceled = 11,
+    SwapOfferExpired = 12,
 }
 
 /// <summary>Which part of a balance a posting changes. total = available + held + locked.</summary>

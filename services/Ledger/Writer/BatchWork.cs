@@ -41,6 +41,21 @@ public sealed record LockRow(
     public LockState State => (LockState)Status;
 }
 
+public enum OfferState : short
+{
+    Open = 1,
+    Accepted = 2,
+    Canceled = 3,
+    Expired = 4,
+}
+
+public sealed record OfferRow(
+    string OfferId, string MakerAccount, string GiveAsset, long GiveAmount, string WantAsset, long WantAmount, string CounterpartyAccount,
+    DateTime ExpiresAt, short Status, string TakerAccount, string Memo, long CreatedSequence, long? ClosedSequence, byte[] CreatedHash, DateTime CreatedAt)
+{
+    public OfferState State => (OfferState)Status;
+}
+
 public sealed record StagedEntry(JournalRecord Entry, byte[] PreviousHash, byte[] Hash, DateTimeOffset CommittedAt);
 
 public sealed record StagedRequest(string RequestId, string Operation, byte[] ContentHash, byte[] Response, long Sequence);
@@ -75,6 +90,10 @@ public sealed class BatchWork(long headSequence, byte[] headHash, Dictionary<(st
     public Dictionary<string, HoldRow> Holds { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, LockRow> Locks { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, OfferRow> Offers { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> ChangedOffers { get; } = new(StringComparer.Ordinal);
 
     public HashSet<string> ChangedHolds { get; } = new(StringComparer.Ordinal);
 

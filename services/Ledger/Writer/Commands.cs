@@ -42,3 +42,14 @@ public sealed record UnlockCommand(string RequestId, byte[] ContentHash, Actor A
 
 /// <summary>Internal: voids pending holds and releases locks whose time has come. Not recorded as a request.</summary>
 public sealed record SweepCommand(DateTimeOffset Now) : LedgerCommand($"sweep:{Guid.NewGuid()}", "Sweep", []);
+
+public sealed record CreateSwapOfferCommand(
+    string RequestId, byte[] ContentHash, string Maker, string GiveAsset, long GiveAmount, string WantAsset, long WantAmount, string Counterparty,
+    DateTimeOffset ExpiresAt, string Memo)
+    : LedgerCommand(RequestId, "CreateSwapOffer", ContentHash);
+
+public sealed record AcceptSwapOfferCommand(string RequestId, byte[] ContentHash, string Taker, string OfferId)
+    : LedgerCommand(RequestId, "AcceptSwapOffer", ContentHash);
+
+public sealed record CancelSwapOfferCommand(string RequestId, byte[] ContentHash, Actor Actor, string OfferId)
+    : LedgerCommand(RequestId, "CancelSwapOffer", ContentHash);

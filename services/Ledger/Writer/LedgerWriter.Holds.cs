@@ -163,6 +163,11 @@ public sealed partial class LedgerWriter
             ReleaseLock(work, held, committedAt);
             expired++;
         }
+        foreach (var offer in work.Offers.Values.Where(o => o.State == OfferState.Open && o.ExpiresAt <= now).OrderBy(o => o.OfferId, StringComparer.Ordinal).ToList())
+        {
+            CloseOffer(work, offer, OfferState.Expired, committedAt);
+            expired++;
+        }
         return new Google.Protobuf.WellKnownTypes.Int32Value { Value = expired };
     }
 

@@ -136,8 +136,8 @@ public sealed partial class LedgerWriter(
             var usedTransferIds = (await connection.QueryAsync<string>(new CommandDefinition(
                 "select transfer_id from transfers where transfer_id = any(@legIds)", new { legIds }, transaction, cancellationToken: cancellationToken)))
                 .ToHashSet(StringComparer.Ordinal);
-            var (holds, locks) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
-            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, cancellationToken))
+            var (holds, locks, offers) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
+            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, offers, cancellationToken))
             {
                 KnownAsset = code => assets.ContainsKey(code),
             };
@@ -148,6 +148,10 @@ public sealed partial class LedgerWriter(
             foreach (var held in locks)
             {
                 work.Locks[held.LockId] = held;
+            }
+            foreach (var offer in offers)
+            {
+                work.Offers[offer.OfferId] = offer;
             }
 
             var seen = new Dictionary<string, (LedgerCommand Command, Pending First)>(StringComparer.Ordinal);
@@ -182,6 +186,9 @@ public sealed partial class LedgerWriter(
                         LockCommand freeze => ApplyLock(freeze, work, committedAt),
                         UnlockCommand unfreeze => ApplyUnlock(unfreeze, work, committedAt),
                         SweepCommand sweep => ApplySweep(sweep, work, committedAt),
+                        CreateSwapOfferCommand offer => ApplyCreateSwapOffer(offer, work, committedAt),
+                        AcceptSwapOfferCommand accept => ApplyAcceptSwapOffer(accept, work, committedAt),
+                        CancelSwapOfferCommand cancelOffer => ApplyCancelSwapOffer(cancelOffer, work, committedAt),
                         _ => throw new InvalidOperationException($"unknown command {command.GetType().Name}"),
                     };
                     if (command is not SweepCommand)
@@ -246,7 +253,7 @@ public sealed partial class LedgerWriter(
     }
 
     /// <summary>The holds and locks the batch's commands name, and for a sweep those whose time has come (locked for the batch).</summary>
-    private static async Task<(List<HoldRow> Holds, List<LockRow> Locks)> LoadHoldsAndLocksAsync(
+    private static async Task<(List<HoldRow> Holds, List<LockRow> Locks, List<OfferRow> Offers)> LoadHoldsAndLocksAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, CancellationToken cancellationToken)
     {
         var commands = batch.Select(p => p.Command).ToList();
@@ -266,14 +273,27 @@ public sealed partial class LedgerWriter(
             where l.lock_id = any(@lockIds) or (l.status = 1 and l.until <= @sweepAt)
             order by l.lock_id limit 10000 for update of l
             """, new { lockIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
-        return (holds, locks);
+        var offerIds = commands.Select(c => c switch { AcceptSwapOfferCommand a => a.OfferId, CancelSwapOfferCommand x => x.OfferId, _ => null })
+            .OfType<string>().Distinct().ToArray();
+        var offers = (await connection.QueryAsync<OfferRow>(new CommandDefinition(
+            $"""
+            select {LedgerReads.OfferColumns} from {LedgerReads.OfferFrom}
+            where o.offer_id = any(@offerIds) or (o.status = 1 and o.expires_at <= @sweepAt)
+            order by o.offer_id limit 10000 for update of o
+            """, new { offerIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
+        return (holds, locks, offers);
     }
 
     private async Task<Dictionary<(string Account, string Asset), BalanceRow>> LoadBalancesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, List<HoldRow> holds, List<LockRow> locks,
-        CancellationToken cancellationToken)
+        List<OfferRow> offers, CancellationToken cancellationToken)
     {
         var keys = new HashSet<(string Account, string Asset)>();
+        foreach (var offer in offers)
+        {
+            keys.Add((offer.MakerAccount, offer.GiveAsset));
+            keys.Add((offer.MakerAccount, offer.WantAsset));
+        }
         foreach (var hold in holds)
         {
             keys.Add((hold.FromAccount, hold.Asset));
@@ -282,6 +302,19 @@ public sealed partial class LedgerWriter(
         foreach (var held in locks)
         {
             keys.Add((held.Account, held.Asset));
+        }
+        var offerAssets = offers.ToDictionary(o => o.OfferId, o => (o.GiveAsset, o.WantAsset), StringComparer.Ordinal);
+        foreach (var create in batch.Select(p => p.Command).OfType<CreateSwapOfferCommand>())
+        {
+            offerAssets.TryAdd(create.RequestId, (create.GiveAsset, create.WantAsset));
+        }
+        foreach (var accept in batch.Select(p => p.Command).OfType<AcceptSwapOfferCommand>())
+        {
+            if (offerAssets.TryGetValue(accept.OfferId, out var pair))
+            {
+                keys.Add((accept.Taker, pair.GiveAsset));
+                keys.Add((accept.Taker, pair.WantAsset));
+            }
         }
         foreach (var command in batch.Select(p => p.Command))
         {
@@ -300,6 +333,10 @@ public sealed partial class LedgerWriter(
                     break;
                 case LockCommand freeze:
                     keys.Add((freeze.Account, freeze.Asset));
+                    break;
+                case CreateSwapOfferCommand offer:
+                    keys.Add((offer.Maker, offer.GiveAsset));
+                    keys.Add((offer.Maker, offer.WantAsset));
                     break;
                 case CreateAssetCommand create:
                     keys.Add((LedgerRules.IssuanceAccount(create.Code), create.Code));
@@ -439,6 +476,9 @@ public sealed partial class LedgerWriter(
         "VoidHold" => VoidHoldResponse.Parser.ParseFrom(response),
         "Lock" => LockResponse.Parser.ParseFrom(response),
         "Unlock" => UnlockResponse.Parser.ParseFrom(response),
+        "CreateSwapOffer" => CreateSwapOfferResponse.Parser.ParseFrom(response),
+        "AcceptSwapOffer" => AcceptSwapOfferResponse.Parser.ParseFrom(response),
+        "CancelSwapOffer" => CancelSwapOfferResponse.Parser.ParseFrom(response),
         _ => throw new InvalidOperationException($"unknown stored operation {operation}"),
     };
 
