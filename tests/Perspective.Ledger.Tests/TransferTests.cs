@@ -220,4 +220,35 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
         Assert.True((await client.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct)).Valid);
         Assert.Equal(11, (await client.GetBalanceAsync(new GetBalanceRequest { Account = "carol", Asset = "POV" }, As("carol"), cancellationToken: Ct)).Balance.Total);
     }
+
+    [Fact]
+    public async Task A_resumed_batch_skips_legs_already_committed_and_pays_only_the_rest()
+    {
+        TransferLeg Leg(string id, string to, long amount) => new() { TransferId = id, FromAccount = "alice", ToAccount = to, Asset = "POV", Amount = amount };
+        var (l1, l2, l3) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        var first = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString(), Legs = { Leg(l1, "carol", 10), Leg(l2, "dave", 20) } };
+        var committed = await Client.TransferBatchAsync(first, As("alice"), cancellationToken: Ct);
+
+        // A payer that crashed does not know what went through: it regroups and sends again under a new request id.
+        var resumed = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString(), Legs = { Leg(l1, "carol", 10), Leg(l3, "erin", 30) } };
+        var response = await Client.TransferBatchAsync(resumed, As("alice"), cancellationToken: Ct);
+
+        Assert.Equal(committed.Transfers[0], response.Transfers[0]);
+        Assert.Equal(response.Receipt, response.Transfers[1].Receipt);
+        Assert.NotEqual(committed.Receipt.Sequence, response.Receipt.Sequence);
+        Assert.Equal(10, await BalanceAsync("carol"));
+        Assert.Equal(30, await BalanceAsync("erin"));
+        Assert.Equal(AliceGenesis - 60, await BalanceAsync("alice"));
+
+        var allDone = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString(), Legs = { Leg(l1, "carol", 10), Leg(l2, "dave", 20) } };
+        var nothingNew = await Client.TransferBatchAsync(allDone, As("alice"), cancellationToken: Ct);
+        Assert.Null(nothingNew.Receipt);
+        Assert.Equal(committed.Transfers, nothingNew.Transfers);
+        Assert.Equal(response.Receipt.Sequence, await HeadAsync());
+
+        var altered = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString(), Legs = { Leg(l3, "erin", 31) } };
+        var error = await RejectedAsync(Client.TransferBatchAsync(altered, As("alice"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.AlreadyExists, error.StatusCode);
+        Assert.StartsWith("legs[0].transfer_id:", error.Status.Detail, StringComparison.Ordinal);
+    }
 }

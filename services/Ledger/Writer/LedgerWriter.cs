@@ -133,9 +133,16 @@ public sealed partial class LedgerWriter(
                     new { ids }, transaction, cancellationToken: cancellationToken)))
                 .ToDictionary(r => r.RequestId, StringComparer.Ordinal);
             var legIds = batch.Select(p => p.Command).OfType<TransferCommand>().SelectMany(c => c.Legs).Select(l => l.TransferId).Distinct().ToArray();
-            var usedTransferIds = (await connection.QueryAsync<string>(new CommandDefinition(
-                "select transfer_id from transfers where transfer_id = any(@legIds)", new { legIds }, transaction, cancellationToken: cancellationToken)))
-                .ToHashSet(StringComparer.Ordinal);
+            var existingTransfers = (await connection.QueryAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount,
+                    string Memo, string ReferenceId, long Sequence, DateTime CommittedAt, byte[] Hash)>(new CommandDefinition(
+                    """
+                    select t.transfer_id, t.kind, t.from_account, t.to_account, t.asset, t.amount, t.memo, t.reference_id, t.sequence, t.committed_at, j.hash
+                    from transfers t join journal j on j.sequence = t.sequence
+                    where t.transfer_id = any(@legIds)
+                    """, new { legIds }, transaction, cancellationToken: cancellationToken)))
+                .ToDictionary(r => r.TransferId, r => (Row: new TransferRow(r.TransferId, r.Kind, r.From, r.To, r.Asset, r.Amount, r.Memo, r.ReferenceId,
+                    r.Sequence, r.CommittedAt), r.Hash), StringComparer.Ordinal);
+            var usedTransferIds = existingTransfers.Keys.ToHashSet(StringComparer.Ordinal);
             var (holds, locks, offers) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
             var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, offers, cancellationToken))
             {
@@ -179,7 +186,7 @@ public sealed partial class LedgerWriter(
                     var response = command switch
                     {
                         CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
-                        TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, usedTransferIds),
+                        TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, existingTransfers),
                         CreateHoldCommand hold => ApplyCreateHold(hold, work, committedAt),
                         PostHoldCommand post => ApplyPostHold(post, work, committedAt, usedTransferIds),
                         VoidHoldCommand cancel => ApplyVoidHold(cancel, work, committedAt),
@@ -401,10 +408,18 @@ public sealed partial class LedgerWriter(
         return new CreateAssetResponse { Asset = Api.LedgerMapping.ToProto(asset), Receipt = Receipt(staged) };
     }
 
-    private IMessage ApplyTransfer(TransferCommand command, BatchWork work, DateTimeOffset committedAt, HashSet<string> usedTransferIds)
+    /// <summary>
+    /// Applies a Transfer or TransferBatch. A batch leg whose transfer id was committed before with the same content is not
+    /// applied again: the original record comes back in its place, so a payer that resumes after a crash (with a new batch
+    /// made of the same derived leg ids) never pays twice. The same id with other content fails the batch.
+    /// </summary>
+    private static IMessage ApplyTransfer(
+        TransferCommand command, BatchWork work, DateTimeOffset committedAt, IReadOnlyDictionary<string, (TransferRow Row, byte[] Hash)> existing)
     {
         var changed = new Dictionary<(string Account, string Asset), BalanceRow>();
         var postings = new List<PostingRecord>(command.Legs.Count * 2);
+        var applied = new List<LegInput>(command.Legs.Count);
+        var earlier = new Dictionary<string, Contracts.Ledger.V1.Transfer>(StringComparer.Ordinal);
         for (var i = 0; i < command.Legs.Count; i++)
         {
             var leg = command.Legs[i];
@@ -413,10 +428,23 @@ public sealed partial class LedgerWriter(
             {
                 throw DomainException.InvalidArgument($"{field}asset", $"unknown asset {leg.Asset}");
             }
-            if (usedTransferIds.Contains(leg.TransferId) || work.NewTransferIds.Contains(leg.TransferId))
+            if (existing.TryGetValue(leg.TransferId, out var original))
+            {
+                var row = original.Row;
+                if (command.IsBatch && row.Kind == (short)TransferKind.Transfer && row.From == leg.From && row.To == leg.To && row.Asset == leg.Asset
+                    && row.Amount == leg.Amount && row.Memo == leg.Memo)
+                {
+                    earlier[leg.TransferId] = Api.LedgerMapping.ToProto(row, Api.LedgerMapping.Receipt(row.Sequence, original.Hash, row.CommittedAt));
+                    continue;
+                }
+                throw DomainException.AlreadyExists(
+                    $"{(command.IsBatch ? field + "transfer_id" : "request_id")}: transfer {leg.TransferId} already exists with other content");
+            }
+            if (work.NewTransferIds.Contains(leg.TransferId))
             {
                 throw DomainException.AlreadyExists($"{(command.IsBatch ? field + "transfer_id" : "request_id")}: transfer {leg.TransferId} already exists");
             }
+            applied.Add(leg);
             var source = changed.TryGetValue((leg.From, leg.Asset), out var s) ? s : work.BalanceOf(leg.From, leg.Asset);
             if (source.Available < leg.Amount)
             {
@@ -439,15 +467,22 @@ public sealed partial class LedgerWriter(
             postings.Add(new PostingRecord(leg.To, leg.Asset, Bucket.Available, leg.Amount));
         }
 
+        if (applied.Count == 0)
+        {
+            // Every leg was committed before: nothing new to record, the original records answer.
+            var replay = new TransferBatchResponse();
+            replay.Transfers.AddRange(command.Legs.Select(leg => earlier[leg.TransferId]));
+            return replay;
+        }
         var sequence = work.HeadSequence + 1;
         var memo = command.IsBatch ? "" : command.Legs[0].Memo;
         var entry = new JournalRecord(sequence, EntryKind.Transfer, command.RequestId, memo, ToMicros(committedAt), postings);
         var staged = work.Commit(entry, committedAt, changed);
         var receipt = Receipt(staged);
-        var transfers = command.Legs.Select(leg => new TransferRow(leg.TransferId, (short)TransferKind.Transfer, leg.From, leg.To, leg.Asset,
+        var transfers = applied.Select(leg => new TransferRow(leg.TransferId, (short)TransferKind.Transfer, leg.From, leg.To, leg.Asset,
             leg.Amount, leg.Memo, command.IsBatch ? command.RequestId : "", sequence, committedAt.UtcDateTime)).ToList();
         work.Transfers.AddRange(transfers);
-        foreach (var leg in command.Legs)
+        foreach (var leg in applied)
         {
             work.NewTransferIds.Add(leg.TransferId);
         }
@@ -455,8 +490,9 @@ public sealed partial class LedgerWriter(
         {
             return new TransferResponse { Transfer = Api.LedgerMapping.ToProto(transfers[0], receipt) };
         }
+        var fresh = transfers.ToDictionary(row => row.TransferId, row => Api.LedgerMapping.ToProto(row, receipt), StringComparer.Ordinal);
         var response = new TransferBatchResponse { Receipt = receipt };
-        response.Transfers.AddRange(transfers.Select(row => Api.LedgerMapping.ToProto(row, receipt)));
+        response.Transfers.AddRange(command.Legs.Select(leg => fresh.TryGetValue(leg.TransferId, out var made) ? made : earlier[leg.TransferId]));
         return response;
     }
 
