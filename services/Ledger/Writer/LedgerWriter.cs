@@ -133,7 +133,7 @@ public sealed partial class LedgerWriter(
                     new { ids }, transaction, cancellationToken: cancellationToken)))
                 .ToDictionary(r => r.RequestId, StringComparer.Ordinal);
             var legIds = batch.Select(p => p.Command).OfType<TransferCommand>().SelectMany(c => c.Legs).Select(l => l.TransferId).Distinct().ToArray();
-            var existingTransfers = (await connection.QueryAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount,
+            var existingTransfers = legIds.Length == 0 ? new Dictionary<string, (TransferRow Row, byte[] Hash)>(StringComparer.Ordinal) : (await connection.QueryAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount,
                     string Memo, string ReferenceId, long Sequence, DateTime CommittedAt, byte[] Hash)>(new CommandDefinition(
                     """
                     select t.transfer_id, t.kind, t.from_account, t.to_account, t.asset, t.amount, t.memo, t.reference_id, t.sequence, t.committed_at, j.hash
@@ -268,13 +268,14 @@ public sealed partial class LedgerWriter(
             .OfType<string>().Distinct().ToArray();
         var lockIds = commands.OfType<UnlockCommand>().Select(u => u.LockId).Distinct().ToArray();
         var sweepAt = commands.OfType<SweepCommand>().Select(s => (DateTime?)s.Now.UtcDateTime).Max();
-        var holds = (await connection.QueryAsync<HoldRow>(new CommandDefinition(
+        // Each lookup only when a command of the batch needs it: most batches are plain transfers.
+        var holds = holdIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<HoldRow>(new CommandDefinition(
             $"""
             select {LedgerReads.HoldColumns} from {LedgerReads.HoldFrom}
             where h.hold_id = any(@holdIds) or (h.status = 1 and h.expires_at <= @sweepAt)
             order by h.hold_id limit 10000 for update of h
             """, new { holdIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
-        var locks = (await connection.QueryAsync<LockRow>(new CommandDefinition(
+        var locks = lockIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<LockRow>(new CommandDefinition(
             $"""
             select {LedgerReads.LockColumns} from {LedgerReads.LockFrom}
             where l.lock_id = any(@lockIds) or (l.status = 1 and l.until <= @sweepAt)
@@ -282,7 +283,7 @@ public sealed partial class LedgerWriter(
             """, new { lockIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
         var offerIds = commands.Select(c => c switch { AcceptSwapOfferCommand a => a.OfferId, CancelSwapOfferCommand x => x.OfferId, _ => null })
             .OfType<string>().Distinct().ToArray();
-        var offers = (await connection.QueryAsync<OfferRow>(new CommandDefinition(
+        var offers = offerIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<OfferRow>(new CommandDefinition(
             $"""
             select {LedgerReads.OfferColumns} from {LedgerReads.OfferFrom}
             where o.offer_id = any(@offerIds) or (o.status = 1 and o.expires_at <= @sweepAt)
