@@ -16,22 +16,9 @@ public sealed partial class LedgerWriter
             throw DomainException.InvalidArgument("expires_at", "must be in the future");
         }
         RequireKnownAsset(work, command.Asset, "asset");
-        var source = work.BalanceOf(command.From, command.Asset);
-        if (source.Available < command.Amount)
-        {
-            throw DomainException.FailedPrecondition(
-                $"amount: insufficient available balance in {command.From}: {source.Available} {command.Asset} base units available, {command.Amount} needed");
-        }
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, EntryKind.HoldCreated, command.RequestId, command.Memo, ToMicros(committedAt),
-        [
-            new PostingRecord(command.From, command.Asset, Bucket.Available, -command.Amount),
-            new PostingRecord(command.From, command.Asset, Bucket.Held, command.Amount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(command.From, command.Asset)] = source with { Held = checked(source.Held + command.Amount) },
-        });
+        var staged = MoveWithin(work, command.From, command.Asset, command.Amount, Bucket.Available, Bucket.Held,
+            EntryKind.HoldCreated, command.RequestId, command.Memo, committedAt);
+        var sequence = staged.Entry.Sequence;
         var hold = new HoldRow(command.RequestId, command.From, command.To, command.Asset, command.Amount, (short)HoldState.Pending, 0, "",
             command.ExpiresAt.UtcDateTime, command.Memo, command.Actor.Account, sequence, null, staged.Hash, committedAt.UtcDateTime);
         work.Holds[hold.HoldId] = hold;
@@ -103,22 +90,9 @@ public sealed partial class LedgerWriter
             throw DomainException.InvalidArgument("until", "must be in the future");
         }
         RequireKnownAsset(work, command.Asset, "asset");
-        var balance = work.BalanceOf(command.Account, command.Asset);
-        if (balance.Available < command.Amount)
-        {
-            throw DomainException.FailedPrecondition(
-                $"amount: insufficient available balance in {command.Account}: {balance.Available} {command.Asset} base units available, {command.Amount} needed");
-        }
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, EntryKind.LockCreated, command.RequestId, command.Memo, ToMicros(committedAt),
-        [
-            new PostingRecord(command.Account, command.Asset, Bucket.Available, -command.Amount),
-            new PostingRecord(command.Account, command.Asset, Bucket.Locked, command.Amount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(command.Account, command.Asset)] = balance with { Locked = checked(balance.Locked + command.Amount) },
-        });
+        var staged = MoveWithin(work, command.Account, command.Asset, command.Amount, Bucket.Available, Bucket.Locked,
+            EntryKind.LockCreated, command.RequestId, command.Memo, committedAt);
+        var sequence = staged.Entry.Sequence;
         var held = new LockRow(command.RequestId, command.Account, command.Asset, command.Amount, command.Until.UtcDateTime, (short)LockState.Active,
             command.Memo, sequence, null, staged.Hash, committedAt.UtcDateTime);
         work.Locks[held.LockId] = held;
@@ -194,18 +168,9 @@ public sealed partial class LedgerWriter
 
     private static (HoldRow Hold, Receipt Receipt) Release(BatchWork work, HoldRow hold, HoldState state, DateTimeOffset committedAt)
     {
-        var source = work.BalanceOf(hold.FromAccount, hold.Asset);
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, state == HoldState.Expired ? EntryKind.HoldExpired : EntryKind.HoldVoided, hold.HoldId, hold.Memo,
-            ToMicros(committedAt),
-        [
-            new PostingRecord(hold.FromAccount, hold.Asset, Bucket.Held, -hold.Amount),
-            new PostingRecord(hold.FromAccount, hold.Asset, Bucket.Available, hold.Amount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(hold.FromAccount, hold.Asset)] = source with { Held = source.Held - hold.Amount },
-        });
+        var staged = MoveWithin(work, hold.FromAccount, hold.Asset, hold.Amount, Bucket.Held, Bucket.Available,
+            state == HoldState.Expired ? EntryKind.HoldExpired : EntryKind.HoldVoided, hold.HoldId, hold.Memo, committedAt);
+        var sequence = staged.Entry.Sequence;
         var closed = hold with { Status = (short)state, ClosedSequence = sequence };
         work.Holds[hold.HoldId] = closed;
         work.ChangedHolds.Add(hold.HoldId);
@@ -214,21 +179,36 @@ public sealed partial class LedgerWriter
 
     private static (LockRow Lock, Receipt Receipt) ReleaseLock(BatchWork work, LockRow held, DateTimeOffset committedAt)
     {
-        var balance = work.BalanceOf(held.Account, held.Asset);
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, EntryKind.LockReleased, held.LockId, held.Memo, ToMicros(committedAt),
-        [
-            new PostingRecord(held.Account, held.Asset, Bucket.Locked, -held.Amount),
-            new PostingRecord(held.Account, held.Asset, Bucket.Available, held.Amount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(held.Account, held.Asset)] = balance with { Locked = balance.Locked - held.Amount },
-        });
+        var staged = MoveWithin(work, held.Account, held.Asset, held.Amount, Bucket.Locked, Bucket.Available,
+            EntryKind.LockReleased, held.LockId, held.Memo, committedAt);
+        var sequence = staged.Entry.Sequence;
         var released = held with { Status = (short)LockState.Released, ReleasedSequence = sequence };
         work.Locks[held.LockId] = released;
         work.ChangedLocks.Add(held.LockId);
         return (released, Receipt(staged));
+    }
+
+    /// <summary>
+    /// Moves <paramref name="amount"/> between two buckets of one balance (a hold, a lock, an offer's escrow, or their
+    /// release) as one journal entry: the <paramref name="from"/> posting first, then the <paramref name="to"/> posting.
+    /// </summary>
+    private static StagedEntry MoveWithin(BatchWork work, string account, string asset, long amount, Bucket from, Bucket to, EntryKind kind,
+        string referenceId, string memo, DateTimeOffset committedAt, string amountField = "amount")
+    {
+        var balance = work.BalanceOf(account, asset);
+        if (from == Bucket.Available && balance.Available < amount)
+        {
+            throw DomainException.FailedPrecondition(
+                $"{amountField}: insufficient available balance in {account}: {balance.Available} {asset} base units available, {amount} needed");
+        }
+        long Delta(Bucket bucket) => (bucket == to ? amount : 0) - (bucket == from ? amount : 0);
+        var after = balance with { Held = checked(balance.Held + Delta(Bucket.Held)), Locked = checked(balance.Locked + Delta(Bucket.Locked)) };
+        var entry = new JournalRecord(work.HeadSequence + 1, kind, referenceId, memo, ToMicros(committedAt),
+        [
+            new PostingRecord(account, asset, from, -amount),
+            new PostingRecord(account, asset, to, amount),
+        ]);
+        return work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow> { [(account, asset)] = after });
     }
 
     private static void RequireKnownAsset(BatchWork work, string asset, string field)

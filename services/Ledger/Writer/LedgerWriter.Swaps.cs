@@ -17,22 +17,9 @@ public sealed partial class LedgerWriter
         }
         RequireKnownAsset(work, command.GiveAsset, "give_asset");
         RequireKnownAsset(work, command.WantAsset, "want_asset");
-        var maker = work.BalanceOf(command.Maker, command.GiveAsset);
-        if (maker.Available < command.GiveAmount)
-        {
-            throw DomainException.FailedPrecondition(
-                $"give_amount: insufficient available balance in {command.Maker}: {maker.Available} {command.GiveAsset} base units available, {command.GiveAmount} needed");
-        }
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, EntryKind.SwapOfferCreated, command.RequestId, command.Memo, ToMicros(committedAt),
-        [
-            new PostingRecord(command.Maker, command.GiveAsset, Bucket.Available, -command.GiveAmount),
-            new PostingRecord(command.Maker, command.GiveAsset, Bucket.Held, command.GiveAmount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(command.Maker, command.GiveAsset)] = maker with { Held = checked(maker.Held + command.GiveAmount) },
-        });
+        var staged = MoveWithin(work, command.Maker, command.GiveAsset, command.GiveAmount, Bucket.Available, Bucket.Held,
+            EntryKind.SwapOfferCreated, command.RequestId, command.Memo, committedAt, "give_amount");
+        var sequence = staged.Entry.Sequence;
         var offer = new OfferRow(command.RequestId, command.Maker, command.GiveAsset, command.GiveAmount, command.WantAsset, command.WantAmount,
             command.Counterparty, command.ExpiresAt.UtcDateTime, (short)OfferState.Open, "", command.Memo, sequence, null, staged.Hash, committedAt.UtcDateTime);
         work.Offers[offer.OfferId] = offer;
@@ -140,18 +127,9 @@ public sealed partial class LedgerWriter
     /// <summary>Returns the escrow to the maker: cancel or expiry.</summary>
     private static (OfferRow Offer, Receipt Receipt) CloseOffer(BatchWork work, OfferRow offer, OfferState state, DateTimeOffset committedAt)
     {
-        var maker = work.BalanceOf(offer.MakerAccount, offer.GiveAsset);
-        var sequence = work.HeadSequence + 1;
-        var entry = new JournalRecord(sequence, state == OfferState.Expired ? EntryKind.SwapOfferExpired : EntryKind.SwapOfferCanceled, offer.OfferId,
-            offer.Memo, ToMicros(committedAt),
-        [
-            new PostingRecord(offer.MakerAccount, offer.GiveAsset, Bucket.Held, -offer.GiveAmount),
-            new PostingRecord(offer.MakerAccount, offer.GiveAsset, Bucket.Available, offer.GiveAmount),
-        ]);
-        var staged = work.Commit(entry, committedAt, new Dictionary<(string, string), BalanceRow>
-        {
-            [(offer.MakerAccount, offer.GiveAsset)] = maker with { Held = maker.Held - offer.GiveAmount },
-        });
+        var staged = MoveWithin(work, offer.MakerAccount, offer.GiveAsset, offer.GiveAmount, Bucket.Held, Bucket.Available,
+            state == OfferState.Expired ? EntryKind.SwapOfferExpired : EntryKind.SwapOfferCanceled, offer.OfferId, offer.Memo, committedAt);
+        var sequence = staged.Entry.Sequence;
         var closed = offer with { Status = (short)state, ClosedSequence = sequence };
         work.Offers[offer.OfferId] = closed;
         work.ChangedOffers.Add(offer.OfferId);
