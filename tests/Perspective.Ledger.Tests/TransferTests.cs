@@ -71,6 +71,19 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
     }
 
     [Fact]
+    public async Task Another_caller_reusing_a_request_id_gets_no_replay_of_the_original()
+    {
+        var request = Pay("alice", "carol", 40);
+        await Client.TransferAsync(request, As("alice"), cancellationToken: Ct);
+
+        var error = await RejectedAsync(Client.TransferAsync(request, AsService, cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.AlreadyExists, error.StatusCode);
+        Assert.DoesNotContain("carol", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(40, await BalanceAsync("carol"));
+    }
+
+    [Fact]
     public async Task Insufficient_available_balance_is_a_failed_precondition_and_changes_nothing()
     {
         var head = await HeadAsync();
@@ -245,6 +258,12 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
         Assert.Null(nothingNew.Receipt);
         Assert.Equal(committed.Transfers, nothingNew.Transfers);
         Assert.Equal(response.Receipt.Sequence, await HeadAsync());
+
+        // Even a request that wrote nothing new keeps its id: the same id with other legs is refused.
+        var reused = new TransferBatchRequest { RequestId = allDone.RequestId, Legs = { Leg(l1, "carol", 10), Leg(Guid.NewGuid().ToString(), "frank", 5) } };
+        var reuseError = await RejectedAsync(Client.TransferBatchAsync(reused, As("alice"), cancellationToken: Ct));
+        Assert.Equal(StatusCode.AlreadyExists, reuseError.StatusCode);
+        Assert.Equal(0, await BalanceAsync("frank"));
 
         var altered = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString(), Legs = { Leg(l3, "erin", 31) } };
         var error = await RejectedAsync(Client.TransferBatchAsync(altered, As("alice"), cancellationToken: Ct));

@@ -28,7 +28,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.InvalidArgument("initial_holder_account", "must not be an issuance account");
         }
-        var command = new CreateAssetCommand(request.RequestId, LedgerCommand.HashOf(request), request.Code, request.Name, request.Decimals,
+        var command = new CreateAssetCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.Code, request.Name, request.Decimals,
             request.TotalSupply, [new Allocation(request.InitialHolderAccount, request.TotalSupply)]);
         return (CreateAssetResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
@@ -55,7 +55,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
         MayDebit(context, request.FromAccount);
         var leg = new LegInput(request.RequestId, request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
-        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request), [leg], IsBatch: false);
+        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), [leg], IsBatch: false);
         return (TransferResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -79,7 +79,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
             MayDebit(context, leg.FromAccount);
         }
         var legs = request.Legs.Select(l => new LegInput(l.TransferId, l.FromAccount, l.ToAccount, l.Asset, l.Amount, l.Memo)).ToList();
-        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request), legs, IsBatch: true);
+        var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), legs, IsBatch: true);
         return (TransferBatchResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -187,7 +187,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
         var expiresAt = RequiredTime("expires_at", request.ExpiresAt);
         MayDebit(context, request.FromAccount);
-        var command = new CreateHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.FromAccount, request.ToAccount,
+        var command = new CreateHoldCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.FromAccount, request.ToAccount,
             request.Asset, request.Amount, expiresAt, request.Memo);
         return (CreateHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
@@ -197,7 +197,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.RequestId("request_id", request.RequestId);
         RequiredId("hold_id", request.HoldId);
         LedgerRules.PositiveAmount("amount", request.Amount);
-        var command = new PostHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.HoldId, request.Amount);
+        var command = new PostHoldCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.HoldId, request.Amount);
         return (PostHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -205,7 +205,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
     {
         LedgerRules.RequestId("request_id", request.RequestId);
         RequiredId("hold_id", request.HoldId);
-        var command = new VoidHoldCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.HoldId);
+        var command = new VoidHoldCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.HoldId);
         return (VoidHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -242,7 +242,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.PermissionDenied($"caller {context.Caller().Account} may lock only its own account");
         }
-        var command = new LockCommand(request.RequestId, LedgerCommand.HashOf(request), request.Account, request.Asset, request.Amount, until, request.Memo);
+        var command = new LockCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.Account, request.Asset, request.Amount, until, request.Memo);
         return (LockResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -250,7 +250,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
     {
         LedgerRules.RequestId("request_id", request.RequestId);
         RequiredId("lock_id", request.LockId);
-        var command = new UnlockCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.LockId);
+        var command = new UnlockCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.LockId);
         return (UnlockResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -308,7 +308,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.PermissionDenied($"caller {context.Caller().Account} may make offers only from its own account");
         }
-        var command = new CreateSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), request.MakerAccount, request.GiveAsset, request.GiveAmount,
+        var command = new CreateSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.MakerAccount, request.GiveAsset, request.GiveAmount,
             request.WantAsset, request.WantAmount, request.CounterpartyAccount, expiresAt, request.Memo);
         return (CreateSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
@@ -322,7 +322,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.PermissionDenied($"caller {context.Caller().Account} may accept offers only for its own account");
         }
-        var command = new AcceptSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), request.TakerAccount, request.OfferId);
+        var command = new AcceptSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.TakerAccount, request.OfferId);
         return (AcceptSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 
@@ -330,7 +330,7 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
     {
         LedgerRules.RequestId("request_id", request.RequestId);
         RequiredId("offer_id", request.OfferId);
-        var command = new CancelSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request), ActorOf(context), request.OfferId);
+        var command = new CancelSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.OfferId);
         return (CancelSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
 

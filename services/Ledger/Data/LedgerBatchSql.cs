@@ -8,12 +8,11 @@ public static class LedgerBatchSql
 {
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, BatchWork work, CancellationToken cancellationToken)
     {
-        if (work.Entries.Count == 0)
+        if (work.Entries.Count == 0 && work.Requests.Count == 0)
         {
             return;
         }
         var batch = new NpgsqlBatch(connection, transaction);
-
         var assets = work.NewAssets;
         if (assets.Count > 0)
         {
@@ -27,6 +26,30 @@ public static class LedgerBatchSql
                 Array(assets.Select(a => a.CreatedSequence)), Array(assets.Select(a => a.CreatedAt))));
         }
 
+        // A request can succeed without a journal entry (a batch of legs all committed before, unlocking a released
+        // lock): its result is still recorded, so its id stays bound to its content.
+        if (work.Entries.Count > 0)
+        {
+            AddEntries(batch, work);
+        }
+
+        var requests = work.Requests;
+        if (requests.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                insert into requests (request_id, operation, content_hash, response, sequence)
+                select * from unnest(@p0, @p1, @p2, @p3, @p4)
+                """,
+                Array(requests.Select(r => r.RequestId)), Array(requests.Select(r => r.Operation)), Array(requests.Select(r => r.ContentHash)),
+                Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddEntries(NpgsqlBatch batch, BatchWork work)
+    {
         var entries = work.Entries;
         batch.BatchCommands.Add(Command(
             """
@@ -82,14 +105,6 @@ public static class LedgerBatchSql
             Array(history.Select(h => h.Asset)), Array(history.Select(h => h.Account)), Array(history.Select(h => h.Sequence)),
             Array(history.Select(h => h.Total))));
 
-        var requests = work.Requests;
-        batch.BatchCommands.Add(Command(
-            """
-            insert into requests (request_id, operation, content_hash, response, sequence)
-            select * from unnest(@p0, @p1, @p2, @p3, @p4)
-            """,
-            Array(requests.Select(r => r.RequestId)), Array(requests.Select(r => r.Operation)), Array(requests.Select(r => r.ContentHash)),
-            Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
 
         var holds = work.ChangedHolds.Select(id => work.Holds[id]).ToList();
         if (holds.Count > 0)
@@ -142,7 +157,6 @@ public static class LedgerBatchSql
                 Array(offers.Select(o => o.ClosedSequence))));
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static T[] Array<T>(IEnumerable<T> values) => values.ToArray();

@@ -6,7 +6,12 @@ namespace Perspective.Ledger.Writer;
 /// <summary>A change for the single writer. The content hash tells a retry (same content) from a reuse of the id.</summary>
 public abstract record LedgerCommand(string RequestId, string Operation, byte[] ContentHash)
 {
-    public static byte[] HashOf(IMessage request) => SHA256.HashData(request.ToByteArray());
+    /// <summary>
+    /// The request's content and who sent it: the same id from another caller is another request (ALREADY_EXISTS), so a
+    /// stored response is never replayed to someone else.
+    /// </summary>
+    public static byte[] HashOf(IMessage request, string caller) =>
+        SHA256.HashData([.. request.ToByteArray(), 0, .. System.Text.Encoding.UTF8.GetBytes(caller)]);
 }
 
 public sealed record Allocation(string Account, long Amount);

@@ -35,7 +35,7 @@ public sealed partial class LedgerWriter
         }
         // The posted transfer's id is derived from the hold, so one hold posts at most one transfer.
         var transferId = $"{hold.HoldId}/post";
-        if (usedTransferIds.Contains(transferId) || !work.NewTransferIds.Add(transferId))
+        if (usedTransferIds.Contains(transferId) || work.NewTransferIds.Contains(transferId))
         {
             throw DomainException.FailedPrecondition($"hold {hold.HoldId} was already posted");
         }
@@ -69,6 +69,7 @@ public sealed partial class LedgerWriter
         var transfer = new TransferRow(transferId, (short)TransferKind.HoldPost, hold.FromAccount, hold.ToAccount, hold.Asset, command.Amount,
             hold.Memo, hold.HoldId, sequence, committedAt.UtcDateTime);
         work.Transfers.Add(transfer);
+        work.NewTransferIds.Add(transferId);
         var posted = hold with { Status = (short)HoldState.Posted, PostedAmount = command.Amount, PostedTransferId = transferId, ClosedSequence = sequence };
         work.Holds[hold.HoldId] = posted;
         work.ChangedHolds.Add(hold.HoldId);

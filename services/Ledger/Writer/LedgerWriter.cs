@@ -27,6 +27,9 @@ public sealed partial class LedgerWriter(
 {
     public const long WriterLockKey = 0x5045_5253_4C45_4447; // "PERSLEDG"
 
+    /// <summary>Most expired holds, locks and offers one sweep handles (each kind); the next tick takes the rest.</summary>
+    public const int SweepBatchMax = 1_000;
+
     private sealed record Pending(LedgerCommand Command, TaskCompletionSource<IMessage> Completion);
 
     private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(
@@ -259,7 +262,10 @@ public sealed partial class LedgerWriter(
         }
     }
 
-    /// <summary>The holds and locks the batch's commands name, and for a sweep those whose time has come (locked for the batch).</summary>
+    /// <summary>
+    /// The holds, locks and offers the batch's commands name (all of them), and for a sweep up to
+    /// <see cref="SweepBatchMax"/> of each whose time has come; rows locked for the batch.
+    /// </summary>
     private static async Task<(List<HoldRow> Holds, List<LockRow> Locks, List<OfferRow> Offers)> LoadHoldsAndLocksAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, CancellationToken cancellationToken)
     {
@@ -267,28 +273,37 @@ public sealed partial class LedgerWriter(
         var holdIds = commands.Select(c => c switch { PostHoldCommand p => p.HoldId, VoidHoldCommand v => v.HoldId, _ => null })
             .OfType<string>().Distinct().ToArray();
         var lockIds = commands.OfType<UnlockCommand>().Select(u => u.LockId).Distinct().ToArray();
-        var sweepAt = commands.OfType<SweepCommand>().Select(s => (DateTime?)s.Now.UtcDateTime).Max();
-        // Each lookup only when a command of the batch needs it: most batches are plain transfers.
-        var holds = holdIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<HoldRow>(new CommandDefinition(
-            $"""
-            select {LedgerReads.HoldColumns} from {LedgerReads.HoldFrom}
-            where h.hold_id = any(@holdIds) or (h.status = 1 and h.expires_at <= @sweepAt)
-            order by h.hold_id limit 10000 for update of h
-            """, new { holdIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
-        var locks = lockIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<LockRow>(new CommandDefinition(
-            $"""
-            select {LedgerReads.LockColumns} from {LedgerReads.LockFrom}
-            where l.lock_id = any(@lockIds) or (l.status = 1 and l.until <= @sweepAt)
-            order by l.lock_id limit 10000 for update of l
-            """, new { lockIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
         var offerIds = commands.Select(c => c switch { AcceptSwapOfferCommand a => a.OfferId, CancelSwapOfferCommand x => x.OfferId, _ => null })
             .OfType<string>().Distinct().ToArray();
-        var offers = offerIds.Length == 0 && sweepAt is null ? [] : (await connection.QueryAsync<OfferRow>(new CommandDefinition(
-            $"""
-            select {LedgerReads.OfferColumns} from {LedgerReads.OfferFrom}
-            where o.offer_id = any(@offerIds) or (o.status = 1 and o.expires_at <= @sweepAt)
-            order by o.offer_id limit 10000 for update of o
-            """, new { offerIds, sweepAt }, transaction, cancellationToken: cancellationToken))).ToList();
+        var sweepAt = commands.OfType<SweepCommand>().Select(s => (DateTime?)s.Now.UtcDateTime).Max();
+
+        // Named rows and sweep candidates are separate queries, so a long list of overdue rows never hides a named one.
+        async Task<List<T>> RowsAsync<T>(string[] ids, string columns, string from, string alias, string idColumn, string dueCondition)
+        {
+            var rows = new List<T>();
+            if (ids.Length > 0)
+            {
+                rows.AddRange(await connection.QueryAsync<T>(new CommandDefinition(
+                    $"select {columns} from {from} where {alias}.{idColumn} = any(@ids) order by {alias}.{idColumn} for update of {alias}",
+                    new { ids }, transaction, cancellationToken: cancellationToken)));
+            }
+            if (sweepAt is not null)
+            {
+                rows.AddRange(await connection.QueryAsync<T>(new CommandDefinition(
+                    $"""
+                    select {columns} from {from}
+                    where {dueCondition} and not ({alias}.{idColumn} = any(@ids))
+                    order by {alias}.{idColumn} limit {SweepBatchMax} for update of {alias}
+                    """, new { ids, sweepAt }, transaction, cancellationToken: cancellationToken)));
+            }
+            return rows;
+        }
+
+        // Each lookup only when a command of the batch needs it: most batches are plain transfers.
+        var holds = await RowsAsync<HoldRow>(holdIds, LedgerReads.HoldColumns, LedgerReads.HoldFrom, "h", "hold_id", "h.status = 1 and h.expires_at <= @sweepAt");
+        var locks = await RowsAsync<LockRow>(lockIds, LedgerReads.LockColumns, LedgerReads.LockFrom, "l", "lock_id", "l.status = 1 and l.until <= @sweepAt");
+        var offers = await RowsAsync<OfferRow>(offerIds, LedgerReads.OfferColumns, LedgerReads.OfferFrom, "o", "offer_id",
+            "o.status = 1 and o.expires_at <= @sweepAt");
         return (holds, locks, offers);
     }
 
