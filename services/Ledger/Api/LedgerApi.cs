@@ -222,10 +222,8 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         var size = Paging.Size(request.PageSize);
         var holds = await reads.HoldsAsync(request.Account, (short)request.Status, Paging.After(request.PageToken), size, context.CancellationToken);
         var response = new ListHoldsResponse { NextPageToken = Paging.NextToken(holds.LastOrDefault()?.HoldId ?? "", holds.Count, size) };
-        foreach (var hold in holds)
-        {
-            response.Holds.Add(LedgerMapping.ToProto(hold, await ReceiptAsync(hold.ClosedSequence, context)));
-        }
+        var closed = await ReceiptsAsync(holds.Select(h => h.ClosedSequence), context);
+        response.Holds.AddRange(holds.Select(hold => LedgerMapping.ToProto(hold, closed(hold.ClosedSequence))));
         return response;
     }
 
@@ -271,10 +269,8 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         var size = Paging.Size(request.PageSize);
         var locks = await reads.LocksAsync(request.Account, request.Asset, (short)request.Status, Paging.After(request.PageToken), size, context.CancellationToken);
         var response = new ListLocksResponse { NextPageToken = Paging.NextToken(locks.LastOrDefault()?.LockId ?? "", locks.Count, size) };
-        foreach (var held in locks)
-        {
-            response.Locks.Add(LedgerMapping.ToProto(held, await ReceiptAsync(held.ReleasedSequence, context)));
-        }
+        var released = await ReceiptsAsync(locks.Select(l => l.ReleasedSequence), context);
+        response.Locks.AddRange(locks.Select(held => LedgerMapping.ToProto(held, released(held.ReleasedSequence))));
         return response;
     }
 
@@ -359,10 +355,8 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         var offers = await reads.OffersAsync(request.MakerAccount, request.AcceptableBy, request.Asset, (short)request.Status,
             Paging.After(request.PageToken), size, context.CancellationToken);
         var response = new ListSwapOffersResponse { NextPageToken = Paging.NextToken(offers.LastOrDefault()?.OfferId ?? "", offers.Count, size) };
-        foreach (var offer in offers)
-        {
-            response.Offers.Add(LedgerMapping.ToProto(offer, await ReceiptAsync(offer.ClosedSequence, context)));
-        }
+        var closed = await ReceiptsAsync(offers.Select(o => o.ClosedSequence), context);
+        response.Offers.AddRange(offers.Select(offer => LedgerMapping.ToProto(offer, closed(offer.ClosedSequence))));
         return response;
     }
 
@@ -492,6 +486,13 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.InvalidArgument(field, "is not a valid time");
         }
+    }
+
+    /// <summary>The closing receipts of a page of rows, looked up together; the returned function maps a sequence to its receipt.</summary>
+    private async Task<Func<long?, Receipt?>> ReceiptsAsync(IEnumerable<long?> sequences, ServerCallContext context)
+    {
+        var entries = await reads.EntriesAsync(sequences, context.CancellationToken);
+        return sequence => sequence is { } s && entries.TryGetValue(s, out var e) ? LedgerMapping.Receipt(s, e.Hash, e.CommittedAt) : null;
     }
 
     private async Task<Receipt?> ReceiptAsync(long? sequence, ServerCallContext context) =>

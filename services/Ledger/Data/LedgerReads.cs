@@ -199,6 +199,20 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
             """, new { account, asset, status, after, limit }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>The receipts of the given entries (nulls skipped), in one query.</summary>
+    public async Task<IReadOnlyDictionary<long, (byte[] Hash, DateTime CommittedAt)>> EntriesAsync(IEnumerable<long?> sequences, CancellationToken ct)
+    {
+        var wanted = sequences.OfType<long>().Distinct().ToArray();
+        if (wanted.Length == 0)
+        {
+            return new Dictionary<long, (byte[], DateTime)>();
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(long Sequence, byte[] Hash, DateTime CommittedAt)>(new CommandDefinition(
+            "select sequence, hash, committed_at from journal where sequence = any(@wanted)", new { wanted }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Sequence, r => (r.Hash, r.CommittedAt));
+    }
+
     /// <summary>The receipt of entry <paramref name="sequence"/>, or null when there is none (an open hold has no closing entry).</summary>
     public async Task<(long Sequence, byte[] Hash, DateTime CommittedAt)?> EntryAsync(long? sequence, CancellationToken ct)
     {

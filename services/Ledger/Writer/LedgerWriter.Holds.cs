@@ -26,16 +26,17 @@ public sealed partial class LedgerWriter
         return new CreateHoldResponse { Hold = LedgerMapping.ToProto(hold, null) };
     }
 
-    private static IMessage ApplyPostHold(PostHoldCommand command, BatchWork work, DateTimeOffset committedAt, HashSet<string> usedTransferIds)
+    private static IMessage ApplyPostHold(PostHoldCommand command, BatchWork work, DateTimeOffset committedAt)
     {
         var hold = PendingHold(work, command.HoldId, command.Actor, committedAt);
         if (command.Amount < 1 || command.Amount > hold.Amount)
         {
             throw DomainException.InvalidArgument("amount", $"must be 1 to {hold.Amount} (the held amount); use VoidHold to release everything");
         }
-        // The posted transfer's id is derived from the hold, so one hold posts at most one transfer.
+        // The posted transfer's id is derived from the hold, so one hold posts at most one transfer (the hold's status
+        // says so across batches, the primary key of transfers backs it).
         var transferId = $"{hold.HoldId}/post";
-        if (usedTransferIds.Contains(transferId) || work.NewTransferIds.Contains(transferId))
+        if (work.NewTransferIds.Contains(transferId))
         {
             throw DomainException.FailedPrecondition($"hold {hold.HoldId} was already posted");
         }

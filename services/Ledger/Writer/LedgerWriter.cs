@@ -145,7 +145,6 @@ public sealed partial class LedgerWriter(
                     """, new { legIds }, transaction, cancellationToken: cancellationToken)))
                 .ToDictionary(r => r.TransferId, r => (Row: new TransferRow(r.TransferId, r.Kind, r.From, r.To, r.Asset, r.Amount, r.Memo, r.ReferenceId,
                     r.Sequence, r.CommittedAt), r.Hash), StringComparer.Ordinal);
-            var usedTransferIds = existingTransfers.Keys.ToHashSet(StringComparer.Ordinal);
             var (holds, locks, offers) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
             var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, offers, cancellationToken))
             {
@@ -191,7 +190,7 @@ public sealed partial class LedgerWriter(
                         CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
                         TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, existingTransfers),
                         CreateHoldCommand hold => ApplyCreateHold(hold, work, committedAt),
-                        PostHoldCommand post => ApplyPostHold(post, work, committedAt, usedTransferIds),
+                        PostHoldCommand post => ApplyPostHold(post, work, committedAt),
                         VoidHoldCommand cancel => ApplyVoidHold(cancel, work, committedAt),
                         LockCommand freeze => ApplyLock(freeze, work, committedAt),
                         UnlockCommand unfreeze => ApplyUnlock(unfreeze, work, committedAt),

@@ -26,6 +26,4 @@ public sealed class EventTypes
         byName.TryGetValue(name, out var type)
             ? type
             : throw new InvalidOperationException($"Outbox row names unknown event type {name}.");
-
-    public static IEnumerable<Assembly> Assemblies(ServiceInfo service) => new[] { typeof(IIntegrationEvent).Assembly, service.Assembly }.Distinct();
 }
