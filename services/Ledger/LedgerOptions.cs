@@ -8,6 +8,9 @@ public sealed class LedgerOptions
     /// <summary>Most requests one database transaction of the writer applies (group commit).</summary>
     public int BatchSizeMax { get; set; } = 500;
 
+    /// <summary>Most balances the writer keeps in memory (about 200 bytes each) before it starts the cache afresh.</summary>
+    public int BalanceCacheMax { get; set; } = 250_000;
+
     /// <summary>Requests waiting for the writer before callers wait to enqueue (back-pressure).</summary>
     public int QueueCapacity { get; set; } = 20_000;
 

@@ -14,10 +14,13 @@ namespace Perspective.Ledger.Writer;
 
 /// <summary>
 /// The only code that changes the ledger. One loop takes every request that arrived while the previous batch was
-/// committing (group commit, at most <see cref="LedgerOptions.BatchSizeMax"/>), applies them in arrival order against
-/// the balances it loaded for the batch, and writes the whole batch in one transaction. Each request gets its own
-/// result: one that breaks a rule changes nothing and does not fail its neighbours. Only one process writes: it holds
-/// a PostgreSQL session advisory lock for its lifetime; another replica waits for the lock as a standby.
+/// being handled (group commit, at most <see cref="LedgerOptions.BatchSizeMax"/>), applies them in arrival order against
+/// the balances it holds in memory, and writes the whole batch in one transaction. Each request gets its own result:
+/// one that breaks a rule changes nothing and does not fail its neighbours. Batches are pipelined: while batch N is
+/// written and committed, batch N+1 (plain transfers only) is read and applied on top of N's state; N+1 is written
+/// only after N committed, and fails with it. Only one process writes: it holds a PostgreSQL session advisory lock
+/// for its lifetime (another replica waits for the lock as a standby), so balances need no row locks, and the
+/// journal's sequence primary key refuses any batch built on a head that is no longer the last.
 /// </summary>
 public sealed partial class LedgerWriter(
     NpgsqlDataSource dataSource,
@@ -32,6 +35,9 @@ public sealed partial class LedgerWriter(
 
     private sealed record Pending(LedgerCommand Command, TaskCompletionSource<IMessage> Completion);
 
+    /// <summary>A batch applied in memory, with each request's result, waiting for its write and commit.</summary>
+    private sealed record PreparedBatch(List<Pending> Batch, BatchWork Work, Dictionary<Pending, object> Results);
+
     private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -40,8 +46,18 @@ public sealed partial class LedgerWriter(
 
     /// <summary>True once this process holds the writer lock and has loaded the head; a standby is not ready.</summary>
     public bool IsActive => active;
+
+    // The chain's tip as of the last prepared batch (committed or in its commit): the next batch links onto it.
     private long headSequence;
     private byte[] headHash = JournalRecord.GenesisHash;
+
+    // Balances as of the last prepared batch. Only this writer changes balances, so a cached value stays exact; any
+    // failure drops the cache and the head and reloads them from committed rows.
+    private readonly Dictionary<(string Account, string Asset), BalanceRow> balanceCache = [];
+
+    // The tip as of the last committed batch: where a failure rewinds to when the database cannot be read.
+    private long committedSequence;
+    private byte[] committedHash = JournalRecord.GenesisHash;
 
     /// <summary>Queues a command and waits for its own result (a response message, or the rule it broke).</summary>
     public async Task<IMessage> SubmitAsync(LedgerCommand command, CancellationToken cancellationToken)
@@ -75,24 +91,102 @@ public sealed partial class LedgerWriter(
         await ApplyGenesisAsync(stoppingToken);
         active = true;
 
-        var batch = new List<Pending>(options.Value.BatchSizeMax);
-        while (await queue.Reader.WaitToReadAsync(stoppingToken))
+        Task<bool>? committing = null; // the write and commit of the previous batch: true once committed
+        PreparedBatch? inFlight = null;
+        try
         {
-            batch.Clear();
-            while (batch.Count < options.Value.BatchSizeMax && queue.Reader.TryRead(out var pending))
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                batch.Add(pending);
+                var batch = new List<Pending>(Math.Min(queue.Reader.Count, options.Value.BatchSizeMax));
+                while (batch.Count < options.Value.BatchSizeMax && queue.Reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+                if (committing is not null && !CanOverlap(batch, inFlight!))
+                {
+                    await SettleAsync(committing, inFlight!, stoppingToken);
+                    committing = null;
+                }
+
+                PreparedBatch prepared;
+                try
+                {
+                    prepared = await PrepareAsync(batch, committing is null ? null : inFlight, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    LogBatchFailed(logger, ex, batch.Count);
+                    Fail(batch);
+                    if (committing is not null)
+                    {
+                        await SettleAsync(committing, inFlight!, stoppingToken);
+                        committing = null;
+                    }
+                    await ResetAsync(stoppingToken);
+                    continue;
+                }
+
+                if (committing is not null)
+                {
+                    var committed = await SettleAsync(committing, inFlight!, stoppingToken);
+                    committing = null;
+                    if (!committed)
+                    {
+                        // Built on a batch that did not commit: its results are void (SettleAsync has reloaded).
+                        Fail(batch);
+                        continue;
+                    }
+                }
+                if (balanceCache.Count > options.Value.BalanceCacheMax)
+                {
+                    balanceCache.Clear(); // nothing is in flight here, so the committed rows are the whole truth
+                }
+                inFlight = prepared;
+                // On the thread pool, so building the statements overlaps with preparing the next batch.
+                committing = Task.Run(() => CommitAsync(prepared, stoppingToken), CancellationToken.None);
             }
-            await ProcessBatchAsync(batch, stoppingToken);
         }
+        finally
+        {
+            if (committing is not null)
+            {
+                await committing; // never throws: a failed commit has already answered its requests
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a batch may be prepared while <paramref name="inFlight"/> commits: only plain transfers, which read
+    /// nothing an uncommitted batch changed except balances (cached), request ids and transfer ids (both checked
+    /// against the batch in flight), and only when the batch in flight creates no asset.
+    /// </summary>
+    private static bool CanOverlap(List<Pending> batch, PreparedBatch inFlight) =>
+        inFlight.Work.NewAssets.Count == 0 && batch.TrueForAll(p => p.Command is TransferCommand);
+
+    /// <summary>Waits for a batch's commit; after a failure, drops what memory holds and reloads it.</summary>
+    private async Task<bool> SettleAsync(Task<bool> committing, PreparedBatch inFlight, CancellationToken cancellationToken)
+    {
+        if (!await committing)
+        {
+            await ResetAsync(cancellationToken);
+            return false;
+        }
+        foreach (var asset in inFlight.Work.NewAssets)
+        {
+            assets[asset.Code] = asset;
+        }
+        (committedSequence, committedHash) = (inFlight.Work.HeadSequence, inFlight.Work.HeadHash);
+        return true;
     }
 
     private async Task LoadStateAsync(CancellationToken cancellationToken)
     {
+        balanceCache.Clear();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var head = (await connection.QueryAsync<(long Sequence, byte[] Hash)>(new CommandDefinition(
             "select sequence, hash from journal order by sequence desc limit 1", cancellationToken: cancellationToken))).ToList();
         (headSequence, headHash) = head.Count == 1 ? (head[0].Sequence, head[0].Hash) : (0, JournalRecord.GenesisHash);
+        (committedSequence, committedHash) = (headSequence, headHash);
         assets.Clear();
         foreach (var asset in await connection.QueryAsync<AssetRow>(new CommandDefinition(
                      $"select {LedgerReads.AssetColumns} from assets",
@@ -114,149 +208,194 @@ public sealed partial class LedgerWriter(
         var total = allocations.Aggregate(0L, (sum, a) => checked(sum + a.Amount));
         var command = new CreateAssetCommand(Genesis.RequestId, [], genesis.Code, genesis.Name, genesis.Decimals, total, allocations);
         var pending = new Pending(command, new TaskCompletionSource<IMessage>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await ProcessBatchAsync([pending], cancellationToken);
+        var prepared = await PrepareAsync([pending], null, cancellationToken);
+        await SettleAsync(CommitAsync(prepared, cancellationToken), prepared, cancellationToken);
         var result = await pending.Completion.Task; // a broken genesis file stops the start here, loudly
         LogGenesis(logger, genesis.Code, total, ((CreateAssetResponse)result).Receipt.Sequence);
     }
 
-    private async Task ProcessBatchAsync(List<Pending> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads what the batch needs that memory does not hold (stored request ids, transfer ids, holds, locks, offers,
+    /// uncached balances) and applies its commands in arrival order. <paramref name="inFlight"/> is the batch still
+    /// committing, whose request ids and transfer ids the database cannot show yet.
+    /// </summary>
+    private async Task<PreparedBatch> PrepareAsync(List<Pending> batch, PreparedBatch? inFlight, CancellationToken cancellationToken)
     {
         // Microseconds: what PostgreSQL keeps, so a receipt read back equals the one returned, and the hashed value survives.
         var now = time.GetUtcNow();
         var committedAt = now.AddTicks(-(now.UtcTicks % 10));
         var results = new Dictionary<Pending, object>();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        var ids = batch.Select(p => p.Command.RequestId).Distinct().ToArray();
+        var legIds = batch.Select(p => p.Command).OfType<TransferCommand>().SelectMany(c => c.Legs).Select(l => l.TransferId).Distinct().ToArray();
+        // One round trip for both lookups.
+        Dictionary<string, (string RequestId, string Operation, byte[] ContentHash, byte[] Response)> stored;
+        Dictionary<string, (TransferRow Row, byte[] Hash)> existingTransfers;
+        await using (var lookups = await connection.QueryMultipleAsync(new CommandDefinition(
+            """
+            select request_id, operation, content_hash, response from requests where request_id = any(@ids);
+            select t.transfer_id, t.kind, t.from_account, t.to_account, t.asset, t.amount, t.memo, t.reference_id, t.sequence, t.committed_at, j.hash
+            from transfers t join journal j on j.sequence = t.sequence
+            where t.transfer_id = any(@legIds);
+            """, new { ids, legIds }, cancellationToken: cancellationToken)))
+        {
+            stored = (await lookups.ReadAsync<(string RequestId, string Operation, byte[] ContentHash, byte[] Response)>())
+                .ToDictionary(r => r.RequestId, StringComparer.Ordinal);
+            existingTransfers = (await lookups.ReadAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount,
+                    string Memo, string ReferenceId, long Sequence, DateTime CommittedAt, byte[] Hash)>())
+                .ToDictionary(r => r.TransferId, r => (Row: new TransferRow(r.TransferId, r.Kind, r.From, r.To, r.Asset, r.Amount, r.Memo, r.ReferenceId,
+                    r.Sequence, r.CommittedAt), r.Hash), StringComparer.Ordinal);
+        }
+        if (inFlight is not null)
+        {
+            // Its requests answer a repeat exactly as if committed; if it fails, this batch fails with it.
+            var wanted = ids.ToHashSet(StringComparer.Ordinal);
+            foreach (var request in inFlight.Work.Requests.Where(r => wanted.Contains(r.RequestId)))
+            {
+                stored[request.RequestId] = (request.RequestId, request.Operation, request.ContentHash, request.Response);
+            }
+        }
+
+        var (holds, locks, offers) = await LoadHoldsAndLocksAsync(connection, batch, cancellationToken);
+        var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, batch, holds, locks, offers, cancellationToken))
+        {
+            KnownAsset = code => assets.ContainsKey(code),
+        };
+        if (inFlight is not null)
+        {
+            // Transfer ids still committing are taken, as they would be within one batch.
+            work.NewTransferIds.UnionWith(legIds.Where(inFlight.Work.NewTransferIds.Contains));
+        }
+        foreach (var hold in holds)
+        {
+            work.Holds[hold.HoldId] = hold;
+        }
+        foreach (var held in locks)
+        {
+            work.Locks[held.LockId] = held;
+        }
+        foreach (var offer in offers)
+        {
+            work.Offers[offer.OfferId] = offer;
+        }
+
+        var seen = new Dictionary<string, (LedgerCommand Command, Pending First)>(StringComparer.Ordinal);
+        foreach (var pending in batch)
+        {
+            var command = pending.Command;
+            if (stored.TryGetValue(command.RequestId, out var previous))
+            {
+                results[pending] = SameRequest(command, previous.Operation, previous.ContentHash)
+                    ? Parse(previous.Operation, previous.Response)
+                    : ReusedId(command);
+                continue;
+            }
+            if (seen.TryGetValue(command.RequestId, out var earlier))
+            {
+                // The same request twice in one batch: the second gets the first one's result.
+                results[pending] = SameRequest(command, earlier.Command.Operation, earlier.Command.ContentHash)
+                    ? results[earlier.First]
+                    : ReusedId(command);
+                continue;
+            }
+            seen[command.RequestId] = (command, pending);
+            try
+            {
+                var response = command switch
+                {
+                    CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
+                    TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, existingTransfers),
+                    CreateHoldCommand hold => ApplyCreateHold(hold, work, committedAt),
+                    PostHoldCommand post => ApplyPostHold(post, work, committedAt),
+                    VoidHoldCommand cancel => ApplyVoidHold(cancel, work, committedAt),
+                    LockCommand freeze => ApplyLock(freeze, work, committedAt),
+                    UnlockCommand unfreeze => ApplyUnlock(unfreeze, work, committedAt),
+                    SweepCommand sweep => ApplySweep(sweep, work, committedAt),
+                    CreateSwapOfferCommand offer => ApplyCreateSwapOffer(offer, work, committedAt),
+                    AcceptSwapOfferCommand accept => ApplyAcceptSwapOffer(accept, work, committedAt),
+                    CancelSwapOfferCommand cancelOffer => ApplyCancelSwapOffer(cancelOffer, work, committedAt),
+                    _ => throw new InvalidOperationException($"unknown command {command.GetType().Name}"),
+                };
+                if (command is not SweepCommand)
+                {
+                    work.Requests.Add(new StagedRequest(command.RequestId, command.Operation, command.ContentHash, response.ToByteArray(), work.HeadSequence));
+                }
+                results[pending] = response;
+            }
+            catch (DomainException rule)
+            {
+                results[pending] = rule;
+            }
+        }
+
+        // Last, with nothing left to fail: the next batch starts from this one's state.
+        foreach (var key in work.Touched)
+        {
+            balanceCache[key] = work.Balances[key];
+        }
+        headSequence = work.HeadSequence;
+        headHash = work.HeadHash;
+        return new PreparedBatch(batch, work, results);
+    }
+
+    /// <summary>Writes and commits a prepared batch, then answers each request; on failure answers all of them Unavailable.</summary>
+    private async Task<bool> CommitAsync(PreparedBatch prepared, CancellationToken cancellationToken)
+    {
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-            var ids = batch.Select(p => p.Command.RequestId).Distinct().ToArray();
-            var stored = (await connection.QueryAsync<(string RequestId, string Operation, byte[] ContentHash, byte[] Response)>(new CommandDefinition(
-                    "select request_id, operation, content_hash, response from requests where request_id = any(@ids)",
-                    new { ids }, transaction, cancellationToken: cancellationToken)))
-                .ToDictionary(r => r.RequestId, StringComparer.Ordinal);
-            var legIds = batch.Select(p => p.Command).OfType<TransferCommand>().SelectMany(c => c.Legs).Select(l => l.TransferId).Distinct().ToArray();
-            var existingTransfers = legIds.Length == 0 ? new Dictionary<string, (TransferRow Row, byte[] Hash)>(StringComparer.Ordinal) : (await connection.QueryAsync<(string TransferId, short Kind, string From, string To, string Asset, long Amount,
-                    string Memo, string ReferenceId, long Sequence, DateTime CommittedAt, byte[] Hash)>(new CommandDefinition(
-                    """
-                    select t.transfer_id, t.kind, t.from_account, t.to_account, t.asset, t.amount, t.memo, t.reference_id, t.sequence, t.committed_at, j.hash
-                    from transfers t join journal j on j.sequence = t.sequence
-                    where t.transfer_id = any(@legIds)
-                    """, new { legIds }, transaction, cancellationToken: cancellationToken)))
-                .ToDictionary(r => r.TransferId, r => (Row: new TransferRow(r.TransferId, r.Kind, r.From, r.To, r.Asset, r.Amount, r.Memo, r.ReferenceId,
-                    r.Sequence, r.CommittedAt), r.Hash), StringComparer.Ordinal);
-            var (holds, locks, offers) = await LoadHoldsAndLocksAsync(connection, transaction, batch, cancellationToken);
-            var work = new BatchWork(headSequence, headHash, await LoadBalancesAsync(connection, transaction, batch, holds, locks, offers, cancellationToken))
-            {
-                KnownAsset = code => assets.ContainsKey(code),
-            };
-            foreach (var hold in holds)
-            {
-                work.Holds[hold.HoldId] = hold;
-            }
-            foreach (var held in locks)
-            {
-                work.Locks[held.LockId] = held;
-            }
-            foreach (var offer in offers)
-            {
-                work.Offers[offer.OfferId] = offer;
-            }
-
-            var seen = new Dictionary<string, (LedgerCommand Command, Pending First)>(StringComparer.Ordinal);
-            foreach (var pending in batch)
-            {
-                var command = pending.Command;
-                if (stored.TryGetValue(command.RequestId, out var previous))
-                {
-                    results[pending] = SameRequest(command, previous.Operation, previous.ContentHash)
-                        ? Parse(previous.Operation, previous.Response)
-                        : ReusedId(command);
-                    continue;
-                }
-                if (seen.TryGetValue(command.RequestId, out var earlier))
-                {
-                    // The same request twice in one batch: the second gets the first one's result.
-                    results[pending] = SameRequest(command, earlier.Command.Operation, earlier.Command.ContentHash)
-                        ? results[earlier.First]
-                        : ReusedId(command);
-                    continue;
-                }
-                seen[command.RequestId] = (command, pending);
-                try
-                {
-                    var response = command switch
-                    {
-                        CreateAssetCommand create => ApplyCreateAsset(create, work, committedAt),
-                        TransferCommand transfer => ApplyTransfer(transfer, work, committedAt, existingTransfers),
-                        CreateHoldCommand hold => ApplyCreateHold(hold, work, committedAt),
-                        PostHoldCommand post => ApplyPostHold(post, work, committedAt),
-                        VoidHoldCommand cancel => ApplyVoidHold(cancel, work, committedAt),
-                        LockCommand freeze => ApplyLock(freeze, work, committedAt),
-                        UnlockCommand unfreeze => ApplyUnlock(unfreeze, work, committedAt),
-                        SweepCommand sweep => ApplySweep(sweep, work, committedAt),
-                        CreateSwapOfferCommand offer => ApplyCreateSwapOffer(offer, work, committedAt),
-                        AcceptSwapOfferCommand accept => ApplyAcceptSwapOffer(accept, work, committedAt),
-                        CancelSwapOfferCommand cancelOffer => ApplyCancelSwapOffer(cancelOffer, work, committedAt),
-                        _ => throw new InvalidOperationException($"unknown command {command.GetType().Name}"),
-                    };
-                    if (command is not SweepCommand)
-                    {
-                        work.Requests.Add(new StagedRequest(command.RequestId, command.Operation, command.ContentHash, response.ToByteArray(), work.HeadSequence));
-                    }
-                    results[pending] = response;
-                }
-                catch (DomainException rule)
-                {
-                    results[pending] = rule;
-                }
-            }
-
-            await LedgerBatchSql.WriteAsync(connection, transaction, work, cancellationToken);
+            await LedgerBatchSql.WriteAsync(connection, transaction, prepared.Work, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            headSequence = work.HeadSequence;
-            headHash = work.HeadHash;
-            foreach (var asset in work.NewAssets)
-            {
-                assets[asset.Code] = asset;
-            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             // Nothing of this batch is committed (or we cannot tell): every request in it may be retried with its id.
-            LogBatchFailed(logger, ex, batch.Count);
-            await ReloadAfterFailureAsync(cancellationToken);
-            foreach (var pending in batch)
+            if (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                pending.Completion.TrySetException(new DomainException(DomainErrorKind.Unavailable,
-                    "the ledger could not commit this request; retry it with the same request_id"));
+                LogBatchFailed(logger, ex, prepared.Batch.Count);
             }
-            return;
+            Fail(prepared.Batch);
+            return false;
         }
 
-        foreach (var pending in batch)
+        foreach (var pending in prepared.Batch)
         {
-            if (results[pending] is IMessage message)
+            if (prepared.Results[pending] is IMessage message)
             {
                 pending.Completion.TrySetResult(message);
             }
             else
             {
-                pending.Completion.TrySetException((Exception)results[pending]);
+                pending.Completion.TrySetException((Exception)prepared.Results[pending]);
             }
+        }
+        return true;
+    }
+
+    private static void Fail(List<Pending> batch)
+    {
+        foreach (var pending in batch)
+        {
+            pending.Completion.TrySetException(new DomainException(DomainErrorKind.Unavailable,
+                "the ledger could not commit this request; retry it with the same request_id"));
         }
     }
 
-    private async Task ReloadAfterFailureAsync(CancellationToken cancellationToken)
+    /// <summary>After a failure: forget the cached balances and the uncommitted head, and reload both from committed rows.</summary>
+    private async Task ResetAsync(CancellationToken cancellationToken)
     {
+        balanceCache.Clear();
+        (headSequence, headHash) = (committedSequence, committedHash);
         try
         {
             await LoadStateAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            // The database is gone: keep the old head; the next batch fails the same way until it returns,
-            // and a commit never happens on a stale head because the journal's primary key refuses a reused sequence.
+            // The database is gone: go on from the last committed head; the next batch fails the same way until it
+            // returns, and a commit never happens on a stale head because the journal's primary key refuses a reused sequence.
             LogReloadFailed(logger, ex.Message);
         }
     }
@@ -266,7 +405,7 @@ public sealed partial class LedgerWriter(
     /// <see cref="SweepBatchMax"/> of each whose time has come; rows locked for the batch.
     /// </summary>
     private static async Task<(List<HoldRow> Holds, List<LockRow> Locks, List<OfferRow> Offers)> LoadHoldsAndLocksAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, CancellationToken cancellationToken)
+        NpgsqlConnection connection, List<Pending> batch, CancellationToken cancellationToken)
     {
         var commands = batch.Select(p => p.Command).ToList();
         var holdIds = commands.Select(c => c switch { PostHoldCommand p => p.HoldId, VoidHoldCommand v => v.HoldId, _ => null })
@@ -283,8 +422,8 @@ public sealed partial class LedgerWriter(
             if (ids.Length > 0)
             {
                 rows.AddRange(await connection.QueryAsync<T>(new CommandDefinition(
-                    $"select {columns} from {from} where {alias}.{idColumn} = any(@ids) order by {alias}.{idColumn} for update of {alias}",
-                    new { ids }, transaction, cancellationToken: cancellationToken)));
+                    $"select {columns} from {from} where {alias}.{idColumn} = any(@ids) order by {alias}.{idColumn}",
+                    new { ids }, cancellationToken: cancellationToken)));
             }
             if (sweepAt is not null)
             {
@@ -292,8 +431,8 @@ public sealed partial class LedgerWriter(
                     $"""
                     select {columns} from {from}
                     where {dueCondition} and not ({alias}.{idColumn} = any(@ids))
-                    order by {alias}.{idColumn} limit {SweepBatchMax} for update of {alias}
-                    """, new { ids, sweepAt }, transaction, cancellationToken: cancellationToken)));
+                    order by {alias}.{idColumn} limit {SweepBatchMax}
+                    """, new { ids, sweepAt }, cancellationToken: cancellationToken)));
             }
             return rows;
         }
@@ -307,7 +446,7 @@ public sealed partial class LedgerWriter(
     }
 
     private async Task<Dictionary<(string Account, string Asset), BalanceRow>> LoadBalancesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Pending> batch, List<HoldRow> holds, List<LockRow> locks,
+        NpgsqlConnection connection, List<Pending> batch, List<HoldRow> holds, List<LockRow> locks,
         List<OfferRow> offers, CancellationToken cancellationToken)
     {
         var keys = new HashSet<(string Account, string Asset)>();
@@ -369,23 +508,39 @@ public sealed partial class LedgerWriter(
                     break;
             }
         }
-        // Rows locked once per batch, in one fixed order.
-        var ordered = keys.OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Asset, StringComparer.Ordinal).ToArray();
+        var balances = new Dictionary<(string Account, string Asset), BalanceRow>(keys.Count);
+        var missing = new List<(string Account, string Asset)>();
+        foreach (var key in keys)
+        {
+            if (balanceCache.TryGetValue(key, out var cached))
+            {
+                balances[key] = cached;
+            }
+            else
+            {
+                missing.Add(key);
+            }
+        }
+        if (missing.Count == 0)
+        {
+            return balances;
+        }
         var rows = await connection.QueryAsync<(string Account, string Asset, long Total, long Held, long Locked)>(new CommandDefinition(
             """
             select b.account, b.asset, b.total, b.held, b.locked
             from balances b
             join unnest(@accounts, @assetCodes) as k(account, asset) on b.account = k.account and b.asset = k.asset
-            order by b.account, b.asset
-            for update of b
             """,
-            new { accounts = ordered.Select(k => k.Account).ToArray(), assetCodes = ordered.Select(k => k.Asset).ToArray() },
-            transaction, cancellationToken: cancellationToken));
-        var balances = rows.ToDictionary(r => (r.Account, r.Asset), r => new BalanceRow(r.Total, r.Held, r.Locked));
-        // Keys asked for but without a row are accounts that hold nothing yet: zero, and known to be zero.
-        foreach (var key in ordered.Where(k => !balances.ContainsKey(k)))
+            new { accounts = missing.Select(k => k.Account).ToArray(), assetCodes = missing.Select(k => k.Asset).ToArray() },
+            cancellationToken: cancellationToken));
+        foreach (var row in rows)
         {
-            balances[key] = new BalanceRow(0, 0, 0);
+            balances[(row.Account, row.Asset)] = balanceCache[(row.Account, row.Asset)] = new BalanceRow(row.Total, row.Held, row.Locked);
+        }
+        // Keys asked for but without a row are accounts that hold nothing yet: zero, and known to be zero.
+        foreach (var key in missing.Where(k => !balances.ContainsKey(k)))
+        {
+            balances[key] = balanceCache[key] = new BalanceRow(0, 0, 0);
         }
         return balances;
     }
