@@ -235,6 +235,39 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
     }
 
     [Fact]
+    public async Task A_writer_whose_lock_session_died_while_a_standby_took_over_commits_nothing_and_steps_down()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 5), As("alice"), cancellationToken: Ct);
+        var database = Ledger.DatabaseConnectionString;
+
+        // The writer's lock session dies while its process lives on (a network cut, an administrator's kill).
+        await using (var admin = new Npgsql.NpgsqlConnection(database))
+        {
+            await admin.OpenAsync(Ct);
+            await using var kill = new Npgsql.NpgsqlCommand(
+                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and database = " +
+                "(select oid from pg_database where datname = current_database())", admin);
+            Assert.True((bool)(await kill.ExecuteScalarAsync(Ct))!);
+        }
+        await using var successor = await ServiceUnderTest.StartAsync(LedgerHost.Build, Infrastructure, database, settings: GenesisSettings);
+        var successorClient = new LedgerService.LedgerServiceClient(successor.Channel);
+
+        // The old writer still takes requests, but its fencing token is stale: it commits nothing and stops writing.
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.TransferAsync(Pay("alice", "carol", 7), As("alice"), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        var health = new Grpc.Health.V1.Health.HealthClient(Ledger.Channel);
+        await Eventually.WaitAsync(
+            async () => (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), cancellationToken: Ct)).Status,
+            s => s == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing, TimeSpan.FromSeconds(30), "the old writer stepping down");
+
+        var receipt = (await successorClient.TransferAsync(Pay("alice", "carol", 6), As("alice"), cancellationToken: Ct)).Transfer.Receipt;
+        Assert.Equal(3, receipt.Sequence);
+        Assert.Equal(11, (await successorClient.GetBalanceAsync(new GetBalanceRequest { Account = "carol", Asset = "POV" }, As("carol"), cancellationToken: Ct)).Balance.Total);
+        Assert.True((await successorClient.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct)).Valid);
+    }
+
+    [Fact]
     public async Task A_resumed_batch_skips_legs_already_committed_and_pays_only_the_rest()
     {
         TransferLeg Leg(string id, string to, long amount) => new() { TransferId = id, FromAccount = "alice", ToAccount = to, Asset = "POV", Amount = amount };

@@ -6,13 +6,25 @@ namespace Perspective.Ledger.Data;
 /// <summary>Writes one writer batch with one multi-row statement per table (arrays through <c>unnest</c>), in one transaction.</summary>
 public static class LedgerBatchSql
 {
-    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, BatchWork work, CancellationToken cancellationToken)
+    /// <summary>Raises the fencing epoch for a writer that just took the lock; its batches carry the result.</summary>
+    public static async Task<long> TakeFenceAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("update writer_fence set epoch = epoch + 1 returning epoch", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Stages the batch in the transaction; false when another writer has taken the fence (then roll back).</summary>
+    public static async Task<bool> WriteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BatchWork work, long writerEpoch, CancellationToken cancellationToken)
     {
         if (work.Entries.Count == 0 && work.Requests.Count == 0)
         {
-            return;
+            return true;
         }
         var batch = new NpgsqlBatch(connection, transaction);
+        // First, so a fenced-out writer's transaction holds nothing else when it learns it must roll back.
+        var fence = Command("update writer_fence set epoch = epoch where epoch = @p0", writerEpoch);
+        batch.BatchCommands.Add(fence);
         var assets = work.NewAssets;
         if (assets.Count > 0)
         {
@@ -46,6 +58,7 @@ public static class LedgerBatchSql
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        return fence.RecordsAffected == 1;
     }
 
     private static void AddEntries(NpgsqlBatch batch, BatchWork work)

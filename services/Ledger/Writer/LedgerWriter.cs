@@ -55,6 +55,10 @@ public sealed partial class LedgerWriter(
     // failure drops the cache and the head and reloads them from committed rows.
     private readonly Dictionary<(string Account, string Asset), BalanceRow> balanceCache = [];
 
+    // This writer's fencing token, taken with the lock; set when a batch found another writer's token instead.
+    private long writerEpoch;
+    private volatile bool fenced;
+
     // The tip as of the last committed batch: where a failure rewinds to when the database cannot be read.
     private long committedSequence;
     private byte[] committedHash = JournalRecord.GenesisHash;
@@ -69,23 +73,48 @@ public sealed partial class LedgerWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await RunAsync(stoppingToken);
-        }
-        catch (Exception) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down, possibly while waiting as a standby: a cancelled lock wait is not an error.
+            try
+            {
+                await RunAsync(stoppingToken); // returns when the writer lost its lock
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return; // shutting down, possibly while waiting as a standby: a cancelled lock wait is not an error
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                LogDatabaseUnreachable(logger, ex.Message);
+            }
+            // A standby again: nobody may be left waiting on a writer that no longer writes.
+            active = false;
+            var queued = new List<Pending>();
+            while (queue.Reader.TryRead(out var pending))
+            {
+                queued.Add(pending);
+            }
+            Fail(queued);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); // wall-clock back-off, not ledger time
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        // Held until this process exits: the connection closing releases it and a standby takes over.
+        // Held while this process writes: the connection closing releases it and a standby takes over.
         await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
         LogWaitingForLock(logger);
         await lockConnection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@WriterLockKey)", new { WriterLockKey },
             commandTimeout: 0, cancellationToken: stoppingToken));
+        writerEpoch = await LedgerBatchSql.TakeFenceAsync(lockConnection, stoppingToken);
+        fenced = false;
         await LoadStateAsync(stoppingToken);
         LogWriting(logger, headSequence);
         await ApplyGenesisAsync(stoppingToken);
@@ -95,8 +124,23 @@ public sealed partial class LedgerWriter(
         PreparedBatch? inFlight = null;
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                var next = queue.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                if (committing is not null && await Task.WhenAny(next, committing) == committing)
+                {
+                    // Idle while the last batch commits: settle it now, so a failure (or a lost fence) is acted on at once.
+                    var committed = await SettleAsync(committing, inFlight!, stoppingToken);
+                    committing = null;
+                    if (!committed && !await HoldsLockAsync(lockConnection, stoppingToken))
+                    {
+                        return;
+                    }
+                }
+                if (!await next)
+                {
+                    break;
+                }
                 var batch = new List<Pending>(Math.Min(queue.Reader.Count, options.Value.BatchSizeMax));
                 while (batch.Count < options.Value.BatchSizeMax && queue.Reader.TryRead(out var pending))
                 {
@@ -123,6 +167,10 @@ public sealed partial class LedgerWriter(
                         committing = null;
                     }
                     await ResetAsync(stoppingToken);
+                    if (!await HoldsLockAsync(lockConnection, stoppingToken))
+                    {
+                        return;
+                    }
                     continue;
                 }
 
@@ -134,6 +182,10 @@ public sealed partial class LedgerWriter(
                     {
                         // Built on a batch that did not commit: its results are void (SettleAsync has reloaded).
                         Fail(batch);
+                        if (!await HoldsLockAsync(lockConnection, stoppingToken))
+                        {
+                            return;
+                        }
                         continue;
                     }
                 }
@@ -152,6 +204,29 @@ public sealed partial class LedgerWriter(
             {
                 await committing; // never throws: a failed commit has already answered its requests
             }
+        }
+    }
+
+    /// <summary>
+    /// After a failed batch: whether this process still holds the writer lock. If its session is gone, another replica
+    /// may be writing already, so this one stops writing and waits for the lock again.
+    /// </summary>
+    private async Task<bool> HoldsLockAsync(NpgsqlConnection lockConnection, CancellationToken cancellationToken)
+    {
+        if (fenced)
+        {
+            LogLostLock(logger, "another writer took the fence");
+            return false;
+        }
+        try
+        {
+            await lockConnection.ExecuteScalarAsync<int>(new CommandDefinition("select 1", commandTimeout: 5, cancellationToken: cancellationToken));
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            LogLostLock(logger, ex.Message);
+            return false;
         }
     }
 
@@ -346,7 +421,12 @@ public sealed partial class LedgerWriter(
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await LedgerBatchSql.WriteAsync(connection, transaction, prepared.Work, cancellationToken);
+            if (!await LedgerBatchSql.WriteAsync(connection, transaction, prepared.Work, writerEpoch, cancellationToken))
+            {
+                fenced = true;
+                await transaction.RollbackAsync(cancellationToken);
+                throw new InvalidOperationException($"another ledger writer has taken over (this writer's epoch {writerEpoch} is stale)");
+            }
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex)
@@ -709,6 +789,12 @@ public sealed partial class LedgerWriter(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A ledger batch of {Count} requests failed; none of it is committed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The ledger writer lost its lock session ({Reason}); it stops writing and waits for the lock again")]
+    private static partial void LogLostLock(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The ledger writer cannot reach its database ({Reason}); retrying")]
+    private static partial void LogDatabaseUnreachable(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the ledger head failed: {Reason}")]
     private static partial void LogReloadFailed(ILogger logger, string reason);
