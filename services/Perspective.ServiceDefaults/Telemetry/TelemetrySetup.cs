@@ -1,6 +1,7 @@
 using MassTransit.Logging;
 using MassTransit.Monitoring;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -20,8 +21,10 @@ internal static class TelemetrySetup
     public static void AddPerspectiveTelemetry(this WebApplicationBuilder builder, ServiceInfo service)
     {
         // Without a collector nothing is collected: recording a span for every call and every SQL command costs a
-        // measurable share of the ledger's two-core budget, only to be dropped.
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        // measurable share of the ledger's two-core budget, only to be dropped. Telemetry:Enabled collects without
+        // OTLP (tests add an in-memory exporter through ConfigureOpenTelemetryTracerProvider).
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!otlp && !builder.Configuration.GetValue<bool>("Telemetry:Enabled"))
         {
             return;
         }
@@ -32,7 +35,7 @@ internal static class TelemetrySetup
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
+        var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
                 .AddService(serviceName: service.Name, serviceNamespace: "perspective", serviceVersion: service.Version))
             .WithTracing(tracing => tracing
@@ -48,8 +51,11 @@ internal static class TelemetrySetup
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddNpgsqlInstrumentation())
-            .UseOtlpExporter();
+                .AddNpgsqlInstrumentation());
+        if (otlp)
+        {
+            otel.UseOtlpExporter();
+        }
     }
 
     private static bool IsHealthOrReflection(Microsoft.AspNetCore.Http.PathString path) =>
