@@ -1,5 +1,12 @@
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Contracts.Registry.V1;
 using Perspective.ServiceDefaults;
+using Perspective.ServiceDefaults.Clients;
+using Perspective.ServiceDefaults.Health;
 using Perspective.UsageGateway.Api;
+using Perspective.UsageGateway.Data;
+using Perspective.UsageGateway.Models;
+using Perspective.UsageGateway.Payments;
 
 namespace Perspective.UsageGateway;
 
@@ -13,6 +20,19 @@ public static class UsageGatewayHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
+        // One client (one channel pool) per downstream service for the life of the process, with this service's token.
+        builder.AddServiceClient<LedgerService.LedgerServiceClient>("Ledger");
+        builder.AddServiceClient<ModelRegistryService.ModelRegistryServiceClient>("ModelRegistry");
+        builder.Services.AddSingleton<GatewayStore>();
+        builder.Services.AddSingleton<ModelCache>();
+        builder.Services.AddSingleton<ProviderRateLimiter>();
+        builder.Services.AddSingleton<ChargeService>();
+        builder.Services.AddSingleton<MeteredService>();
+        builder.Services.AddSingleton<ModelEventSubscription>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ModelEventSubscription>());
+        builder.Services.AddHealthChecks().AddCheck<ModelEventSubscription>("model-events", tags: [HealthTags.Ready]);
+        builder.Services.AddHostedService<RecoveryService>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

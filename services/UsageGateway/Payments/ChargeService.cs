@@ -1,0 +1,226 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Perspective.Contracts.Events.Gateway.V1;
+using Perspective.Contracts.Gateway.V1;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.ServiceDefaults.Auth;
+using Perspective.ServiceDefaults.Errors;
+using Perspective.ServiceDefaults.Messaging;
+using Perspective.UsageGateway.Api;
+using Perspective.UsageGateway.Data;
+using Perspective.UsageGateway.Domain;
+using Perspective.UsageGateway.Models;
+using ModelStatus = Perspective.Contracts.Events.Registry.V1.ModelStatus;
+using PaymentKind = Perspective.UsageGateway.Domain.PaymentKind;
+
+namespace Perspective.UsageGateway.Payments;
+
+/// <summary>
+/// ChargeUsage in three steps, each safe to repeat:
+/// (1) one transaction inserts the payment 'pending' (unique by request id) and reserves its amount on the allowance;
+/// (2) one Ledger transfer payer → treasury with an id derived from the request id (the Ledger replays a known id);
+/// (3) one transaction marks the payment paid, turns the reservation into spending and writes UsagePaid to the outbox.
+/// A retry, a concurrent copy or the recovery pass that finds the payment pending resumes at (2); a Ledger refusal
+/// (balance short) deletes the pending payment and releases its reservation, so a refused charge leaves nothing behind.
+/// </summary>
+public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerService.LedgerServiceClient ledger, IOutbox outbox, TimeProvider time)
+{
+    public async Task<ChargeUsageResponse> ChargeAsync(ChargeUsageRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var requestId = GatewayRules.RequestId("request_id", request.RequestId);
+        GatewayRules.ModelId(request.ModelId);
+        GatewayRules.Account("payer_account", request.PayerAccount);
+        GatewayRules.Positive("units", request.Units);
+        var contentHash = GatewayRules.ContentHash(request, caller.Account);
+
+        // A known request is answered from its payment, whatever the model's state is now: it was decided already.
+        if (await store.PaymentByRequestAsync(requestId, null, false, cancellationToken) is { } known)
+        {
+            return await ResumeAsync(known, contentHash, cancellationToken);
+        }
+
+        var model = await models.GetAsync(request.ModelId, cancellationToken);
+        RequireChargeable(model, caller.Account);
+        var amount = GatewayRules.Fee("units", model.AmountPerUnit, request.Units);
+        var payment = new PaymentRecord
+        {
+            PaymentId = Guid.CreateVersion7(time.GetUtcNow()),
+            RequestId = requestId,
+            ContentHash = contentHash,
+            Kind = PaymentKind.Charge,
+            Status = PaymentStatus.Pending,
+            ModelId = model.ModelId,
+            PayerAccount = request.PayerAccount,
+            ProviderAccount = model.ProviderAccount,
+            Units = request.Units,
+            Unit = model.Unit,
+            AmountPerUnit = model.AmountPerUnit,
+            Amount = amount,
+            LedgerTransferId = amount > 0 ? GatewayRules.Derived("charge", requestId).ToString() : null,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+
+        var (connection, transaction) = await store.BeginAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            if (!await store.InsertPaymentAsync(transaction, payment, cancellationToken))
+            {
+                // A concurrent copy inserted it first (this insert waited for its commit).
+                await transaction.RollbackAsync(cancellationToken);
+                var first = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
+                            ?? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id");
+                return await ResumeAsync(first, contentHash, cancellationToken);
+            }
+            await ReserveAsync(transaction, payment.PayerAccount, payment.ModelId, amount, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return await CompleteAsync(payment, cancellationToken);
+    }
+
+    /// <summary>The recovery pass: finishes a payment left pending (a crash or a lost Ledger answer between steps).</summary>
+    public async Task ResumePendingAsync(Guid requestId, CancellationToken cancellationToken)
+    {
+        if (await store.PaymentByRequestAsync(requestId, null, false, cancellationToken) is { Status: PaymentStatus.Pending } pending)
+        {
+            try
+            {
+                await CompleteAsync(pending, cancellationToken);
+            }
+            catch (DomainException)
+            {
+                // Refused by the Ledger (balance short): CompleteAsync already released it. Nothing to resume.
+            }
+        }
+    }
+
+    public static void RequireChargeable(ModelInfo model, string caller)
+    {
+        if (model.ProviderAccount != caller)
+        {
+            throw DomainException.PermissionDenied($"caller {caller} is not the provider of model {model.ModelId}");
+        }
+        if (model.Status != ModelStatus.Listed)
+        {
+            throw DomainException.FailedPrecondition($"model {model.ModelId} is {model.Status}, not Listed: it cannot be charged for");
+        }
+    }
+
+    /// <summary>Locks the allowance row and reserves <paramref name="amount"/> on it, or refuses naming why.</summary>
+    public async Task ReserveAsync(Npgsql.NpgsqlTransaction transaction, string payer, string modelId, long amount, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var allowance = await store.AllowanceAsync(payer, modelId, transaction, forUpdate: true, cancellationToken)
+                        ?? throw DomainException.FailedPrecondition($"no allowance: {payer} has not granted model {modelId} an allowance");
+        if (allowance.RefusalAt(now, amount) is { } refusal)
+        {
+            throw DomainException.FailedPrecondition(refusal);
+        }
+        await store.AdjustAllowanceAsync(transaction, payer, modelId, reservedDelta: amount, usedDelta: 0, now.UtcDateTime, cancellationToken);
+    }
+
+    private async Task<ChargeUsageResponse> ResumeAsync(PaymentRecord payment, byte[] contentHash, CancellationToken cancellationToken)
+    {
+        if (!payment.ContentHash.AsSpan().SequenceEqual(contentHash))
+        {
+            throw DomainException.AlreadyExists($"request_id {payment.RequestId} was already used for another request");
+        }
+        return payment.Status == PaymentStatus.Paid
+            ? ChargeUsageResponse.Parser.ParseFrom(payment.Response)
+            : await CompleteAsync(payment, cancellationToken);
+    }
+
+    private async Task<ChargeUsageResponse> CompleteAsync(PaymentRecord payment, CancellationToken cancellationToken)
+    {
+        Contracts.Ledger.V1.Transfer? transfer = null;
+        if (payment.Amount > 0)
+        {
+            try
+            {
+                transfer = (await ledger.TransferAsync(new TransferRequest
+                {
+                    RequestId = payment.LedgerTransferId,
+                    FromAccount = payment.PayerAccount,
+                    ToAccount = GatewayRules.TreasuryAccount(payment.ModelId),
+                    Asset = LedgerCalls.Pov,
+                    Amount = payment.Amount,
+                    Memo = $"usage payment {payment.PaymentId}",
+                }, cancellationToken: cancellationToken)).Transfer;
+            }
+            catch (RpcException ex) when (LedgerCalls.IsRefused(ex))
+            {
+                await ReleaseAsync(payment, cancellationToken);
+                throw LedgerCalls.BalanceShort(payment.PayerAccount, payment.Amount);
+            }
+        }
+        return await MarkPaidAsync(payment, transfer, cancellationToken);
+    }
+
+    private async Task ReleaseAsync(PaymentRecord payment, CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await store.BeginAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            if (await store.PaymentByRequestAsync(payment.RequestId, transaction, forUpdate: true, cancellationToken) is { Status: PaymentStatus.Pending })
+            {
+                await store.DeletePaymentAsync(transaction, payment.RequestId, cancellationToken);
+                await store.AdjustAllowanceAsync(transaction, payment.PayerAccount, payment.ModelId, -payment.Amount, 0, time.GetUtcNow().UtcDateTime, cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<ChargeUsageResponse> MarkPaidAsync(PaymentRecord payment, Contracts.Ledger.V1.Transfer? transfer, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var (connection, transaction) = await store.BeginAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var current = await store.PaymentByRequestAsync(payment.RequestId, transaction, forUpdate: true, cancellationToken);
+            if (current is { Status: PaymentStatus.Paid })
+            {
+                // A concurrent copy finished it first.
+                return ChargeUsageResponse.Parser.ParseFrom(current.Response);
+            }
+            var reservedDelta = -payment.Amount;
+            if (current is null)
+            {
+                // A concurrent copy saw the Ledger refuse and released the payment, yet this copy's transfer went through
+                // (the payer was topped up in between): the money moved, so the payment is recorded, without a reservation.
+                await store.InsertPaymentAsync(transaction, payment, cancellationToken);
+                reservedDelta = 0;
+            }
+            var allowance = await store.AdjustAllowanceAsync(transaction, payment.PayerAccount, payment.ModelId, reservedDelta, payment.Amount, now.UtcDateTime, cancellationToken);
+            var paid = new PaymentRecord
+            {
+                PaymentId = payment.PaymentId,
+                RequestId = payment.RequestId,
+                ContentHash = payment.ContentHash,
+                Kind = payment.Kind,
+                Status = PaymentStatus.Paid,
+                ModelId = payment.ModelId,
+                PayerAccount = payment.PayerAccount,
+                ProviderAccount = payment.ProviderAccount,
+                Units = payment.Units,
+                Unit = payment.Unit,
+                AmountPerUnit = payment.AmountPerUnit,
+                Amount = payment.Amount,
+                LedgerTransferId = transfer?.TransferId,
+                LedgerSequence = transfer?.Receipt.Sequence,
+                LedgerHash = transfer?.Receipt.Hash,
+                CreatedAt = payment.CreatedAt,
+            };
+            var response = new ChargeUsageResponse { Payment = GatewayMapping.ToProto(paid), Allowance = GatewayMapping.ToProto(allowance, now) };
+            await store.MarkPaidAsync(transaction, payment.RequestId, paid.LedgerTransferId, paid.LedgerSequence, paid.LedgerHash, response.ToByteArray(), cancellationToken);
+            await outbox.EnqueueAsync(transaction, UsagePaidOf(paid, now), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return response;
+        }
+    }
+
+    public static UsagePaid UsagePaidOf(PaymentRecord paid, DateTimeOffset now) => new(
+        paid.PaymentId.ToString(), paid.ModelId, paid.PayerAccount, paid.ProviderAccount, paid.Units, paid.Amount,
+        paid.LedgerTransferId ?? "", paid.LedgerSequence ?? 0, now);
+}
