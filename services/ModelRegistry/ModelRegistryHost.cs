@@ -1,5 +1,9 @@
+using Perspective.Contracts.Ledger.V1;
 using Perspective.ModelRegistry.Api;
+using Perspective.ModelRegistry.Commands;
+using Perspective.ModelRegistry.Data;
 using Perspective.ServiceDefaults;
+using Perspective.ServiceDefaults.Clients;
 
 namespace Perspective.ModelRegistry;
 
@@ -13,6 +17,14 @@ public static class ModelRegistryHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        builder.AddServiceClient<LedgerService.LedgerServiceClient>("Ledger");
+        builder.Services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section);
+        builder.Services.AddSingleton<ModelStore>();
+        builder.Services.AddSingleton<GovernanceStore>();
+        builder.Services.AddSingleton<ListingPolicy>();
+        builder.Services.AddSingleton<LedgerAssets>();
+        builder.Services.AddSingleton<ModelCommands>();
+        builder.Services.AddSingleton<GovernanceActions>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -58,3 +58,18 @@ public sealed record ModelStatusChanged(
 {
     public string EntityId => ModelId;
 }
+
+/// <summary>
+/// The account allowed to charge for a model changed (its creator's UpdateModelMetadata). Consumers that cache the
+/// provider (the gateway) apply it only when <see cref="ModelVersion"/> is newer than what they hold: events may arrive
+/// out of order.
+/// </summary>
+public sealed record ModelProviderChanged(
+    string ModelId,
+    string OldProviderAccount,
+    string NewProviderAccount,
+    long ModelVersion,
+    DateTimeOffset OccurredAt) : IIntegrationEvent
+{
+    public string EntityId => ModelId;
+}
