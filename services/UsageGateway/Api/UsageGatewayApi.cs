@@ -33,7 +33,7 @@ public sealed class UsageGatewayApi(
         {
             throw DomainException.InvalidArgument("cap_amount", "must not be negative");
         }
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         DateTime? expiresAt = null;
         if (request.ExpiresAt is not null)
         {
@@ -74,7 +74,7 @@ public sealed class UsageGatewayApi(
         }
         var allowance = await store.AllowanceAsync(payer, request.ModelId, null, false, context.CancellationToken)
                         ?? throw DomainException.NotFound($"no allowance of {payer} for model {request.ModelId}");
-        return new GetAllowanceResponse { Allowance = GatewayMapping.ToProto(allowance, time.GetUtcNow()) };
+        return new GetAllowanceResponse { Allowance = GatewayMapping.ToProto(allowance, GatewayRules.Now(time)) };
     }
 
     public override async Task<RevokeAllowanceResponse> RevokeAllowance(RevokeAllowanceRequest request, ServerCallContext context)
@@ -83,7 +83,7 @@ public sealed class UsageGatewayApi(
         var requestId = GatewayRules.RequestId("request_id", request.RequestId);
         GatewayRules.ModelId(request.ModelId);
         var contentHash = GatewayRules.ContentHash(request, caller.Account);
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         return await OnceAsync(requestId, RevokeAllowanceKind, contentHash, RevokeAllowanceResponse.Parser, async transaction =>
         {
             _ = await store.AllowanceAsync(caller.Account, request.ModelId, transaction, forUpdate: true, context.CancellationToken)
@@ -100,7 +100,7 @@ public sealed class UsageGatewayApi(
         GatewayRules.Account("payer_account", payer);
         caller.RequireAccountOrRole(payer, Roles.Service, Roles.Admin);
         var size = Paging.Size(request.PageSize);
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var allowances = await store.AllowancesAsync(payer, request.IncludeInactive, now.UtcDateTime, Paging.After(request.PageToken), size, context.CancellationToken);
         var response = new ListAllowancesResponse { NextPageToken = Paging.NextToken(allowances.LastOrDefault()?.ModelId ?? "", allowances.Count, size) };
         response.Allowances.AddRange(allowances.Select(a => GatewayMapping.ToProto(a, now)));
@@ -291,7 +291,7 @@ public sealed class UsageGatewayApi(
         await using (connection)
         await using (transaction)
         {
-            if (!await store.ClaimRequestAsync(transaction, requestId, kind, contentHash, time.GetUtcNow().UtcDateTime, cancellationToken))
+            if (!await store.ClaimRequestAsync(transaction, requestId, kind, contentHash, GatewayRules.Now(time).UtcDateTime, cancellationToken))
             {
                 await transaction.RollbackAsync(cancellationToken);
                 return await ReplayAsync(requestId, contentHash, parser, cancellationToken)

@@ -23,6 +23,16 @@ public static partial class GatewayRules
 
     public static string TreasuryAccount(string modelId) => TreasuryPrefix + modelId;
 
+    /// <summary>
+    /// Now, cut to PostgreSQL's microsecond precision, so a time put in a response before it is stored reads back the
+    /// same afterwards (a replayed or listed payment equals the first answer).
+    /// </summary>
+    public static DateTimeOffset Now(TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % (TimeSpan.TicksPerMillisecond / 1000)));
+    }
+
     public static Guid RequestId(string field, string value)
     {
         if (string.IsNullOrEmpty(value))

@@ -44,7 +44,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
         var amount = GatewayRules.Fee("units", model.AmountPerUnit, request.Units);
         var payment = new PaymentRecord
         {
-            PaymentId = Guid.CreateVersion7(time.GetUtcNow()),
+            PaymentId = Guid.CreateVersion7(GatewayRules.Now(time)),
             RequestId = requestId,
             ContentHash = contentHash,
             Kind = PaymentKind.Charge,
@@ -57,7 +57,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
             AmountPerUnit = model.AmountPerUnit,
             Amount = amount,
             LedgerTransferId = amount > 0 ? GatewayRules.Derived("charge", requestId).ToString() : null,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
+            CreatedAt = GatewayRules.Now(time).UtcDateTime,
         };
 
         var (connection, transaction) = await store.BeginAsync(cancellationToken);
@@ -109,7 +109,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
     /// <summary>Locks the allowance row and reserves <paramref name="amount"/> on it, or refuses naming why.</summary>
     public async Task ReserveAsync(Npgsql.NpgsqlTransaction transaction, string payer, string modelId, long amount, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var allowance = await store.AllowanceAsync(payer, modelId, transaction, forUpdate: true, cancellationToken)
                         ?? throw DomainException.FailedPrecondition($"no allowance: {payer} has not granted model {modelId} an allowance");
         if (allowance.RefusalAt(now, amount) is { } refusal)
@@ -165,7 +165,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
             if (await store.PaymentByRequestAsync(payment.RequestId, transaction, forUpdate: true, cancellationToken) is { Status: PaymentStatus.Pending })
             {
                 await store.DeletePaymentAsync(transaction, payment.RequestId, cancellationToken);
-                await store.AdjustAllowanceAsync(transaction, payment.PayerAccount, payment.ModelId, -payment.Amount, 0, time.GetUtcNow().UtcDateTime, cancellationToken);
+                await store.AdjustAllowanceAsync(transaction, payment.PayerAccount, payment.ModelId, -payment.Amount, 0, GatewayRules.Now(time).UtcDateTime, cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
         }
@@ -173,7 +173,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
 
     private async Task<ChargeUsageResponse> MarkPaidAsync(PaymentRecord payment, Contracts.Ledger.V1.Transfer? transfer, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var (connection, transaction) = await store.BeginAsync(cancellationToken);
         await using (connection)
         await using (transaction)

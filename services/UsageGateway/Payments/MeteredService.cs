@@ -51,7 +51,7 @@ public sealed class MeteredService(
         var model = await models.GetAsync(request.ModelId, cancellationToken);
         ChargeService.RequireChargeable(model, caller.Account);
         var maxAmount = GatewayRules.Fee("max_units", model.AmountPerUnit, request.MaxUnits);
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var authorization = new AuthorizationRecord
         {
             AuthorizationId = Guid.CreateVersion7(now),
@@ -115,7 +115,7 @@ public sealed class MeteredService(
             if (current.Status == AuthorizationStatus.Creating)
             {
                 current = await store.UpdateAuthorizationAsync(transaction, current.AuthorizationId, AuthorizationStatus.Authorized, 0, null, null, null,
-                    time.GetUtcNow().UtcDateTime, cancellationToken);
+                    GatewayRules.Now(time).UtcDateTime, cancellationToken);
             }
             var response = new AuthorizeUsageResponse { Authorization = GatewayMapping.ToProto(current) };
             await store.CompleteRequestAsync(transaction, current.RequestId, response.ToByteArray(), cancellationToken);
@@ -130,7 +130,7 @@ public sealed class MeteredService(
             if (await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken) is { Status: AuthorizationStatus.Creating })
             {
                 await store.DeleteAuthorizationAsync(transaction, authorization.AuthorizationId, cancellationToken);
-                await store.AdjustAllowanceAsync(transaction, authorization.PayerAccount, authorization.ModelId, -authorization.MaxAmount, 0, time.GetUtcNow().UtcDateTime, cancellationToken);
+                await store.AdjustAllowanceAsync(transaction, authorization.PayerAccount, authorization.ModelId, -authorization.MaxAmount, 0, GatewayRules.Now(time).UtcDateTime, cancellationToken);
                 await store.ForgetRequestAsync(transaction, authorization.RequestId, cancellationToken);
             }
             return true;
@@ -149,7 +149,7 @@ public sealed class MeteredService(
             return replay.Response ?? await FinishSettleAsync(replay.Authorization!, cancellationToken);
         }
 
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var claimed = await InTransactionAsync(async transaction =>
         {
             if (!await store.ClaimRequestAsync(transaction, requestId, SettleKind, contentHash, now.UtcDateTime, cancellationToken))
@@ -220,7 +220,7 @@ public sealed class MeteredService(
                 var done = await store.RequestAsync(transaction, requestId, cancellationToken);
                 return SettleUsageResponse.Parser.ParseFrom(done!.Response);
             }
-            var now = time.GetUtcNow();
+            var now = GatewayRules.Now(time);
             current = await store.UpdateAuthorizationAsync(transaction, current.AuthorizationId, AuthorizationStatus.Settled, current.UnitsUsed, current.PaymentId,
                 current.ClosingRequestId, now.UtcDateTime, now.UtcDateTime, cancellationToken);
             await store.AdjustAllowanceAsync(transaction, current.PayerAccount, current.ModelId, -current.MaxAmount, payment.Amount, now.UtcDateTime, cancellationToken);
@@ -267,7 +267,7 @@ public sealed class MeteredService(
         {
             return replay.Response ?? new CancelUsageResponse { Authorization = GatewayMapping.ToProto(await FinishCloseAsync(replay.Authorization!, cancellationToken)) };
         }
-        var now = time.GetUtcNow();
+        var now = GatewayRules.Now(time);
         var claimed = await InTransactionAsync(async transaction =>
         {
             if (!await store.ClaimRequestAsync(transaction, requestId, CancelKind, contentHash, now.UtcDateTime, cancellationToken))
@@ -288,7 +288,7 @@ public sealed class MeteredService(
         switch (authorization.Status)
         {
             case AuthorizationStatus.Authorized:
-                var now = time.GetUtcNow();
+                var now = GatewayRules.Now(time);
                 var expiring = await InTransactionAsync(async transaction =>
                 {
                     var current = await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken);
@@ -342,7 +342,7 @@ public sealed class MeteredService(
             {
                 return current;
             }
-            var now = time.GetUtcNow().UtcDateTime;
+            var now = GatewayRules.Now(time).UtcDateTime;
             current = await store.UpdateAuthorizationAsync(transaction, current.AuthorizationId, closed, 0, null, current.ClosingRequestId, now, now, cancellationToken);
             await store.AdjustAllowanceAsync(transaction, current.PayerAccount, current.ModelId, -current.MaxAmount, 0, now, cancellationToken);
             if (payment is not null)
@@ -402,7 +402,13 @@ public sealed class MeteredService(
         }
         if (authorization.Status != AuthorizationStatus.Authorized)
         {
-            throw DomainException.FailedPrecondition($"authorization {authorizationId} is not open: it is {GatewayMapping.ToProto(authorization).Status}");
+            var state = authorization.Status switch
+            {
+                AuthorizationStatus.Settled or AuthorizationStatus.Settling => "settled",
+                AuthorizationStatus.Canceled or AuthorizationStatus.Canceling => "canceled",
+                _ => "expired",
+            };
+            throw DomainException.FailedPrecondition($"authorization {authorizationId} is not open: it is {state}");
         }
         if (authorization.ExpiresAt <= now.UtcDateTime)
         {
