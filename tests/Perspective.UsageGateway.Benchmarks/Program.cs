@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Perspective.Contracts.Gateway.V1;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Contracts.Registry.V1;
+using Perspective.Ledger;
+using Perspective.ModelRegistry;
+using Perspective.Testing;
+using Perspective.UsageGateway;
+
+// ChargeUsage through gateway + ledger + registry in this process, with production durability (fsync on), next to a
+// bare unary gRPC call that does nothing (the health Check of the same gateway): the ceiling of this machine.
+// Usage: dotnet run -c Release --project tests/Perspective.UsageGateway.Benchmarks -- [charges per scenario] [concurrency] [open-loop rate/s]
+var chargesPerScenario = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+var openLoopRate = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
+const int Payers = 1_000;
+const int Channels = 8; // "many provider clients": separate HTTP/2 connections, as separate provider processes would have
+const long Funding = 1_000_000_000;
+const string Provider = "bench-provider";
+
+Console.WriteLine($"gateway benchmark: {chargesPerScenario} charges per scenario, {concurrency} in flight over {Channels} connections, {Payers} payers, fsync on");
+var infrastructure = new TestInfrastructure { DurablePostgres = true };
+await infrastructure.InitializeAsync();
+var channels = new List<GrpcChannel>();
+try
+{
+    var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("bench");
+    var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Error" };
+    await using var ledger = await ServiceUnderTest.StartAsync(LedgerHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("ledger"), settings: new Dictionary<string, string?>(quiet)
+    {
+        ["Ledger:Genesis:Code"] = "POV",
+        ["Ledger:Genesis:Allocations:0:Account"] = "reserve",
+        ["Ledger:Genesis:Allocations:0:Amount"] = (Funding * Payers).ToString(CultureInfo.InvariantCulture),
+    }, broker: broker);
+    var ledgerClient = new LedgerService.LedgerServiceClient(ledger.Channel);
+    var service = TestTokens.Bearer("bench", "service");
+    await Eventually.WaitAsync(async () => (await ledgerClient.GetHeadAsync(new GetHeadRequest(), service)).Sequence, s => s >= 1, TimeSpan.FromSeconds(30), "genesis");
+    await using var registry = await ServiceUnderTest.StartAsync(ModelRegistryHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("registry"),
+        settings: new Dictionary<string, string?>(quiet) { ["Services:Ledger"] = ledger.Address }, broker: broker);
+    await using var gateway = await ServiceUnderTest.StartAsync(UsageGatewayHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("gateway"),
+        settings: new Dictionary<string, string?>(quiet)
+        {
+            ["Services:Ledger"] = ledger.Address,
+            ["Services:ModelRegistry"] = registry.Address,
+            // The limiter is on the path and measured, but set above what one provider can reach here.
+            ["Gateway:RateLimitPerSecond"] = "1000000",
+            ["Gateway:RateLimitBurst"] = "1000000",
+        }, broker: broker);
+
+    var model = (await new ModelRegistryService.ModelRegistryServiceClient(registry.Channel).RegisterModelAsync(new RegisterModelRequest
+    {
+        RequestId = Guid.NewGuid().ToString(),
+        Name = "bench model",
+        Description = "benchmark",
+        ProviderAccount = Provider,
+        Token = new TokenSpec { Symbol = "BENCH", Name = "bench token", Decimals = 6, TotalSupply = 1_000_000 },
+        Price = new Price { AmountPerUnit = 3, Unit = UsageUnit.Request },
+    }, TestTokens.Bearer("creator", "user"))).Model;
+
+    Console.WriteLine($"funding {Payers} payers and setting their allowances...");
+    var batch = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
+    for (var i = 0; i < Payers; i++)
+    {
+        batch.Legs.Add(new TransferLeg { TransferId = Guid.NewGuid().ToString(), FromAccount = "reserve", ToAccount = Payer(i), Asset = "POV", Amount = Funding });
+    }
+    await ledgerClient.TransferBatchAsync(batch, service);
+    var setup = new UsageGatewayService.UsageGatewayServiceClient(gateway.Channel);
+    for (var i = 0; i < Payers; i++)
+    {
+        await setup.SetAllowanceAsync(new SetAllowanceRequest { RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, CapAmount = Funding },
+            TestTokens.Bearer(Payer(i), "user"));
+    }
+
+    for (var i = 0; i < Channels; i++)
+    {
+        channels.Add(GrpcChannel.ForAddress(gateway.Address));
+    }
+    var gateways = channels.Select(c => new UsageGatewayService.UsageGatewayServiceClient(c)).ToArray();
+    var healths = channels.Select(c => new Health.HealthClient(c)).ToArray();
+    var asProvider = TestTokens.Bearer(Provider, "provider");
+    Task ChargeAsync(int i) => gateways[i % Channels].ChargeUsageAsync(new ChargeUsageRequest
+    {
+        RequestId = Guid.NewGuid().ToString(),
+        ModelId = model.ModelId,
+        PayerAccount = Payer(i % Payers),
+        Units = 1,
+    }, asProvider).ResponseAsync;
+    Task CheckAsync(int i) => healths[i % Channels].CheckAsync(new HealthCheckRequest { Service = "liveness" }).ResponseAsync;
+
+    // Warm-up (JIT tiering, connection pools, HTTP/2 windows, the model cache), not measured.
+    await RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, ChargeAsync);
+    await RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, CheckAsync);
+
+    var ceiling = await RunAsync(chargesPerScenario * 2, concurrency, CheckAsync);
+    var closed = await RunAsync(chargesPerScenario, concurrency, ChargeAsync);
+    var open = await RunAtRateAsync(Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10)), openLoopRate, ChargeAsync);
+
+    var verify = await ledgerClient.VerifyJournalAsync(new VerifyJournalRequest(), service);
+    var treasury = (await ledgerClient.GetBalanceAsync(new GetBalanceRequest { Account = $"treasury:{model.ModelId}", Asset = "POV" }, service)).Balance.Total;
+    Console.WriteLine();
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}; journal verified: {verify.Valid} ({verify.EntriesChecked} entries); treasury holds {treasury} (3 per charge)");
+    Console.WriteLine("| scenario | calls/s | p50 ms | p99 ms |");
+    Console.WriteLine("|---|---:|---:|---:|");
+    Console.WriteLine($"| ceiling: bare unary gRPC (health Check), {concurrency} in flight | {ceiling.PerSecond:N0} | {ceiling.P50Ms:0.0} | {ceiling.P99Ms:0.0} |");
+    Console.WriteLine($"| ChargeUsage, closed loop, {concurrency} in flight | {closed.PerSecond:N0} | {closed.P50Ms:0.0} | {closed.P99Ms:0.0} |");
+    Console.WriteLine($"| ChargeUsage, open loop at {openLoopRate:N0}/s | {open.PerSecond:N0} | {open.P50Ms:0.0} | {open.P99Ms:0.0} |");
+}
+finally
+{
+    foreach (var channel in channels)
+    {
+        channel.Dispose();
+    }
+    await infrastructure.DisposeAsync();
+}
+
+static string Payer(int i) => $"payer-{i}";
+
+/// <summary>Runs <paramref name="count"/> operations with <paramref name="concurrency"/> in flight; every operation must succeed.</summary>
+static async Task<Result> RunAsync(int count, int concurrency, Func<int, Task> operation)
+{
+    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations, {concurrency} in flight...");
+    var latencies = new double[count];
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await operation(i);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+    }));
+    var seconds = clock.Elapsed.TotalSeconds;
+    Array.Sort(latencies);
+    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
+}
+
+/// <summary>Starts <paramref name="count"/> operations at a fixed rate whatever their latency (open loop); latency from when each was due.</summary>
+static async Task<Result> RunAtRateAsync(int count, double perSecond, Func<int, Task> operation)
+{
+    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations at {perSecond:N0}/s...");
+    var latencies = new double[count];
+    var running = new Task[count];
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < count; i++)
+    {
+        var due = TimeSpan.FromSeconds(i / perSecond);
+        var wait = due - clock.Elapsed;
+        if (wait > TimeSpan.FromMilliseconds(1))
+        {
+            await Task.Delay(wait);
+        }
+        var index = i;
+        running[i] = Task.Run(async () =>
+        {
+            await operation(index);
+            latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
+        });
+    }
+    await Task.WhenAll(running);
+    var seconds = clock.Elapsed.TotalSeconds;
+    Array.Sort(latencies);
+    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
+}
+
+internal sealed record Result(double PerSecond, double P50Ms, double P99Ms);
