@@ -23,6 +23,7 @@ public static class LedgerHost
         }
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section);
         builder.Services.AddSingleton<LedgerReads>();
+        builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LedgerWriter>());
         builder.Services.AddHostedService<ExpirySweeper>();

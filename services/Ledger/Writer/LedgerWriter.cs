@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Dapper;
 using Google.Protobuf;
@@ -26,6 +27,7 @@ public sealed partial class LedgerWriter(
     NpgsqlDataSource dataSource,
     TimeProvider time,
     IOptions<LedgerOptions> options,
+    LedgerMetrics metrics,
     ILogger<LedgerWriter> logger) : BackgroundService
 {
     public const long WriterLockKey = 0x5045_5253_4C45_4447; // "PERSLEDG"
@@ -73,6 +75,7 @@ public sealed partial class LedgerWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.Watch(() => queue.Reader.Count, () => Volatile.Read(ref committedSequence), () => active);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -417,6 +420,7 @@ public sealed partial class LedgerWriter(
     /// <summary>Writes and commits a prepared batch, then answers each request; on failure answers all of them Unavailable.</summary>
     private async Task<bool> CommitAsync(PreparedBatch prepared, CancellationToken cancellationToken)
     {
+        var startedAt = Stopwatch.GetTimestamp();
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -428,6 +432,7 @@ public sealed partial class LedgerWriter(
                 throw new InvalidOperationException($"another ledger writer has taken over (this writer's epoch {writerEpoch} is stale)");
             }
             await transaction.CommitAsync(cancellationToken);
+            metrics.BatchCommitted(prepared.Batch.Count, prepared.Work.Transfers.Count, startedAt);
         }
         catch (Exception ex)
         {
