@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the PostgreSQL server binaries and RabbitMQ are on the machine. As root on Debian it installs what is
 # missing with apt-get (postgresql, rabbitmq-server) and stops the system-wide services those packages start, so
-# nothing is left listening on public interfaces; otherwise it says what to install and fails.
+# nothing is left listening on public interfaces; otherwise it says what to install and fails. It also installs yamllint
+# for the deployment checks (as root), and says when kubectl is missing; those checks fail by themselves without them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -64,4 +65,20 @@ if [ -z "$(rabbit_bin)" ]; then
     say "  macOS: brew install rabbitmq    or set RABBITMQ_BIN=/path/to/sbin"
     exit 1
   fi
+fi
+
+# yamllint for the deployment checks (tests/Perspective.Deploy.Tests lints every manifest and values file). Without it
+# only that check fails, with this same advice, so a missing yamllint does not stop the rest of the suite.
+if ! command -v yamllint >/dev/null 2>&1; then
+  if is_root && command -v apt-get >/dev/null; then
+    apt_install yamllint
+  else
+    say "yamllint not found: the YAML lint check will fail. Debian/Ubuntu: sudo apt-get install yamllint    macOS: brew install yamllint"
+  fi
+fi
+
+# kubectl renders every kustomization in the deployment checks. Debian's own package (kubernetes-client) is 1.20, whose
+# built-in kustomize is too old for these layers, so it is not installed here; the check fails and says how to install it.
+if ! command -v kubectl >/dev/null 2>&1; then
+  say "kubectl not found: the kustomize check will fail. Install kubectl 1.27 or newer (https://kubernetes.io/docs/tasks/tools/)."
 fi
