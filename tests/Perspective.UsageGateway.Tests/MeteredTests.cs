@@ -188,6 +188,7 @@ public sealed class MeteredTests(TestInfrastructure infrastructure) : GatewayTes
         var model = await RegisterModelAsync();
         await AllowAsync("alice", model.ModelId, 1_000);
         var open = (await AuthorizeAsync(Authorize(model.ModelId, 1))).Authorization;
+        Clock.Advance(TimeSpan.FromMilliseconds(1)); // the order is created_at, then id: give them distinct times
         var settled = (await AuthorizeAsync(Authorize(model.ModelId, 1))).Authorization;
         await SettleAsync(Settle(settled.AuthorizationId, 1));
 

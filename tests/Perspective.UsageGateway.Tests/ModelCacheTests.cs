@@ -78,6 +78,37 @@ public sealed class ModelCacheTests(TestInfrastructure infrastructure) : Gateway
     }
 
     [Fact]
+    public async Task A_new_provider_account_set_in_the_registry_takes_over_charging_through_its_event()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000);
+        await ChargeAsync(Charge(model.ModelId, "alice", 1));
+        var newProvider = TestTokens.Bearer("provider-2", ServiceDefaults.Auth.Roles.Provider);
+
+        await Models.UpdateModelMetadataAsync(new Contracts.Registry.V1.UpdateModelMetadataRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            ModelId = model.ModelId,
+            ProviderAccount = "provider-2",
+        }, As("carol"), cancellationToken: Ct);
+        var charged = await Eventually.WaitAsync(async () =>
+        {
+            try
+            {
+                return (await Client.ChargeUsageAsync(Charge(model.ModelId, "alice", 1), newProvider, cancellationToken: Ct)).Payment;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+            {
+                return null;
+            }
+        }, payment => payment is not null, TimeSpan.FromSeconds(2), "the new provider charging");
+        var old = await RejectedAsync(ChargeAsync(Charge(model.ModelId, "alice", 1)));
+
+        Assert.Equal("provider-2", charged!.ProviderAccount);
+        Assert.Equal(StatusCode.PermissionDenied, old.StatusCode);
+    }
+
+    [Fact]
     public async Task A_cached_model_is_trusted_until_its_entry_expires_then_read_again_from_the_registry()
     {
         var model = await RegisterModelAsync();

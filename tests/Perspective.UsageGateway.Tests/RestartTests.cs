@@ -58,7 +58,7 @@ public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTes
         var recovered = await Eventually.WaitAsync(() => PaymentsOfAsync("alice"), payments => payments.Count == 2, TimeSpan.FromSeconds(15), "the recovery pass");
         var retried = await ChargeAsync(request);
 
-        Assert.Equal(recovered[1], retried.Payment);
+        Assert.Equal(recovered.Single(p => p.RequestId == request.RequestId), retried.Payment);
         Assert.Equal(60, retried.Payment.Amount);
         Assert.Equal(AliceGenesis - 70, (await BalanceAsync("alice")).Total);
         await paid.WaitForAsync(e => e.PaymentId == retried.Payment.PaymentId);

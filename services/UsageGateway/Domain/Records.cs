@@ -111,4 +111,4 @@ public sealed class AuthorizationRecord
 }
 
 /// <summary>What the gateway knows of a model: enough to decide a charge. <paramref name="AsOf"/> is when it was read from the registry.</summary>
-public sealed record ModelInfo(string ModelId, ModelStatus Status, string ProviderAccount, long AmountPerUnit, PriceUnit Unit, DateTimeOffset AsOf);
+public sealed record ModelInfo(string ModelId, ModelStatus Status, string ProviderAccount, long AmountPerUnit, PriceUnit Unit, long Version, DateTimeOffset AsOf);

@@ -62,6 +62,15 @@ public sealed class ModelCache(ModelRegistryService.ModelRegistryServiceClient r
     public void OnPricingChanged(ModelPricingChanged change) =>
         Apply(change.ModelId, model => model with { AmountPerUnit = change.NewPricePerUnitBaseUnits, Unit = change.PriceUnit });
 
+    /// <summary>
+    /// Applies a new provider account. Unlike status and price, the event carries the model's version: events may
+    /// arrive out of order, so an older change never overwrites a newer one.
+    /// </summary>
+    public void OnProviderChanged(ModelProviderChanged change) =>
+        Apply(change.ModelId, model => model.Version < change.ModelVersion
+            ? model with { ProviderAccount = change.NewProviderAccount, Version = change.ModelVersion }
+            : model);
+
     private void Apply(string modelId, Func<ModelInfo, ModelInfo> change)
     {
         lock (gate)
@@ -87,7 +96,7 @@ public sealed class ModelCache(ModelRegistryService.ModelRegistryServiceClient r
             throw DomainException.NotFound($"model {modelId} not found");
         }
         return new ModelInfo(model.ModelId, (ModelStatus)model.Status, model.ProviderAccount, model.Price?.AmountPerUnit ?? 0,
-            (PriceUnit)(model.Price?.Unit ?? UsageUnit.Unspecified), now);
+            (PriceUnit)(model.Price?.Unit ?? UsageUnit.Unspecified), model.Version, now);
     }
 
     /// <summary>When this model was last read from the registry, for GetModelQuote's as_of.</summary>

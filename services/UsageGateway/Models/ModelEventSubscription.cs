@@ -5,7 +5,7 @@ using Perspective.Contracts.Events.Registry.V1;
 namespace Perspective.UsageGateway.Models;
 
 /// <summary>
-/// Keeps <see cref="ModelCache"/> fresh from ModelStatusChanged and ModelPricingChanged. Every replica holds its own
+/// Keeps <see cref="ModelCache"/> fresh from ModelStatusChanged, ModelPricingChanged and ModelProviderChanged. Every replica holds its own
 /// cache, so every replica must see every event: a normal consumer queue is shared by the replicas of a service (one
 /// would get each message), so these handlers listen on a temporary, per-instance queue (auto-deleted with the
 /// instance). They touch only this process's memory and applying an event twice changes nothing, so they need no
@@ -23,6 +23,11 @@ public sealed class ModelEventSubscription(IBus bus, ModelCache cache) : IHosted
             endpoint.Handler<ModelStatusChanged>(context =>
             {
                 cache.OnStatusChanged(context.Message);
+                return Task.CompletedTask;
+            });
+            endpoint.Handler<ModelProviderChanged>(context =>
+            {
+                cache.OnProviderChanged(context.Message);
                 return Task.CompletedTask;
             });
             endpoint.Handler<ModelPricingChanged>(context =>
