@@ -49,6 +49,18 @@ public sealed partial class ChartTests
         AssertValid(chart, Merge(Values(chart), local));
     }
 
+    [Fact]
+    public void Values_with_the_real_cluster_values_validate_against_the_schema()
+    {
+        var files = Directory.EnumerateFiles(Repo.Path("deploy/k8s/cluster/values"), "*.yaml").ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var chart = Path.GetFileNameWithoutExtension(file);
+            AssertValid(chart, Merge(Values(chart), Yaml.ToJson(File.ReadAllText(file))!.AsObject()));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(WrongTypes))]
     public void Wrong_types_are_rejected_by_every_schema(string path, string wrong, string why)
@@ -214,7 +226,13 @@ public sealed partial class ChartTests
         Assert.Equal(".", artifact["context"]!.GetValue<string>());
         Assert.Equal(service.Dockerfile, artifact["docker"]!["dockerfile"]!.GetValue<string>());
 
+        // One skaffold module per service, so that `skaffold run -m <service>` builds and deploys it alone.
         var owner = configs.Single(c => c["build"]?["artifacts"]?.AsArray().Contains(artifact) == true);
+        Assert.Equal(chart, owner["metadata"]!["name"]!.GetValue<string>());
+        Assert.Single(owner["build"]!["artifacts"]!.AsArray());
+        Assert.Contains("infrastructure", owner["requires"]!.AsArray().SelectMany(r => r!["configs"]!.AsArray()).Select(c => c!.GetValue<string>()));
+        // Only the Ledger's status check is off: its standby is never ready, so a rollout status would never finish.
+        Assert.Equal(service.Stateless, owner["deploy"]!["statusCheck"]?.GetValue<bool>() ?? true);
         var release = owner["deploy"]!["helm"]!["releases"]!.AsArray().SingleOrDefault(r => r!["name"]!.GetValue<string>() == chart);
         Assert.True(release is not null, $"the skaffold configuration that builds {service.Image} deploys no release {chart}");
         Assert.Equal(service.ChartPath, release["chartPath"]!.GetValue<string>());
