@@ -29,10 +29,19 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "perspective-lib.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "perspective-lib.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/version: {{ include "perspective-lib.versionLabel" . | quote }}
 app.kubernetes.io/component: {{ .Values.component | default "service" }}
 app.kubernetes.io/part-of: perspective
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+The image tag as a label value: skaffold's cluster profile passes "tag@sha256:...", and a label allows neither "@" nor
+":", so only the part before "@", with any other character a label refuses replaced.
+*/}}
+{{- define "perspective-lib.versionLabel" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion | splitList "@" | first -}}
+{{- regexReplaceAll "[^-A-Za-z0-9_.]" $tag "-" | trunc 63 | trimAll "-_." -}}
 {{- end }}
 
 {{- define "perspective-lib.serviceAccountName" -}}
