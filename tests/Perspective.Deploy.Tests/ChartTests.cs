@@ -263,46 +263,6 @@ public sealed partial class ChartTests
         Assert.Contains("deploy/k8s/local", skaffold, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// Renders every chart with Helm when Helm is installed (it is not on the build machines, where this is skipped):
-    /// helm lint, then helm template with the local values, and the objects it must produce.
-    /// </summary>
-    [Theory]
-    [MemberData(nameof(Charts))]
-    public async Task The_chart_renders_with_helm_when_helm_is_installed(string chart)
-    {
-        var helm = Tool.Find("helm");
-        if (helm is null)
-        {
-            Assert.Skip("helm is not installed; render the charts by hand as docs/DEPLOY.md shows");
-        }
-        var work = Directory.CreateTempSubdirectory("perspective-charts-");
-        try
-        {
-            // A copy, so that the vendored library (charts/<chart>/charts/*.tgz) never lands in the repository.
-            CopyDirectory(Repo.Path(Repo.LibraryChart), Path.Combine(work.FullName, "perspective-lib"));
-            var copy = Path.Combine(work.FullName, chart);
-            CopyDirectory(Repo.Path($"charts/{chart}"), copy);
-            var timeout = TimeSpan.FromMinutes(2);
-            var build = await Tool.RunAsync(helm, ["dependency", "build", copy], timeout, Ct);
-            Assert.True(build.ExitCode == 0, build.Error);
-            var lint = await Tool.RunAsync(helm, ["lint", copy, "--strict"], timeout, Ct);
-            Assert.True(lint.ExitCode == 0, lint.Output + lint.Error);
-            var rendered = await Tool.RunAsync(helm,
-                ["template", chart, copy, "--namespace", "perspective", "-f", Repo.Path($"deploy/k8s/local/values/{chart}.yaml")], timeout, Ct);
-            Assert.True(rendered.ExitCode == 0, rendered.Error);
-            var kinds = Yaml.LoadAll(rendered.Output).Select(d => Yaml.ToJson(d.RootNode)?["kind"]?.GetValue<string>()).ToList();
-            foreach (var kind in new[] { "Deployment", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget" })
-            {
-                Assert.Contains(kind, kinds);
-            }
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
-    }
-
     private static JsonObject Values(string chart) => Yaml.ToJson(Repo.Read($"charts/{chart}/values.yaml"))!.AsObject();
 
     private static EvaluationResults Evaluate(string chart, JsonObject values)
@@ -351,16 +311,6 @@ public sealed partial class ChartTests
             node = node[part]!.AsObject();
         }
         node[parts[^1]] = value;
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 
     [GeneratedRegex(@"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")]
