@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using Grpc.Core;
@@ -45,17 +44,17 @@ try
     }
 
     // Warm-up (JIT tiering, connection pools, HTTP/2 window), not measured.
-    await RunAsync(Math.Min(5_000, transfersPerScenario), concurrency, i =>
+    await Load.RunAsync(Math.Min(5_000, transfersPerScenario), concurrency, i =>
         client.TransferAsync(Pay($"acct-{i % Accounts}", "treasury:warm"), service).ResponseAsync);
 
-    var results = new List<(string Name, Result Result)>();
-    results.Add(("hot (gRPC Transfer)", await RunAsync(transfersPerScenario, concurrency, i =>
+    var results = new List<(string Name, LoadResult Result)>();
+    results.Add(("hot (gRPC Transfer)", await Load.RunAsync(transfersPerScenario, concurrency, i =>
         client.TransferAsync(Pay($"acct-{i % Accounts}", "treasury:hot"), service).ResponseAsync)));
     // Open loop at half the peak just measured: latency counted from when each request was due, so a stall is not hidden.
-    var halfPeak = results[0].Result.TransfersPerSecond / 2;
-    var paced = await RunAtRateAsync(transfersPerScenario, halfPeak, i =>
+    var halfPeak = results[0].Result.PerSecond / 2;
+    var paced = await Load.RunAtRateAsync(transfersPerScenario, halfPeak, i =>
         client.TransferAsync(Pay($"acct-{i % Accounts}", "treasury:hot"), service).ResponseAsync);
-    results.Add(("uniform (gRPC Transfer)", await RunAsync(transfersPerScenario, concurrency, i =>
+    results.Add(("uniform (gRPC Transfer)", await Load.RunAsync(transfersPerScenario, concurrency, i =>
     {
         var from = Random.Shared.Next(Accounts);
         var to = (from + 1 + Random.Shared.Next(Accounts - 1)) % Accounts;
@@ -63,14 +62,14 @@ try
     })));
     // The same hot shape straight into the writer (no gRPC, no auth, no HTTP/2): how much of the cost is the request path.
     var writer = ledger.Services.GetRequiredService<LedgerWriter>();
-    results.Add(("hot (writer only, no gRPC)", await RunAsync(transfersPerScenario, concurrency, i =>
+    results.Add(("hot (writer only, no gRPC)", await Load.RunAsync(transfersPerScenario, concurrency, i =>
     {
         var id = Guid.NewGuid().ToString();
         return writer.SubmitAsync(new TransferCommand(id, [], [new LegInput(id, $"acct-{i % Accounts}", "treasury:hot2", "POV", 1, "")], IsBatch: false),
             CancellationToken.None);
     })));
     const int LegsPerBatch = 100;
-    var batchResult = await RunAsync(transfersPerScenario / LegsPerBatch, Math.Max(1, concurrency / 8), i =>
+    var batchResult = await Load.RunAsync(transfersPerScenario / LegsPerBatch, Math.Max(1, concurrency / 8), i =>
     {
         var batch = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
         for (var leg = 0; leg < LegsPerBatch; leg++)
@@ -87,7 +86,7 @@ try
         }
         return client.TransferBatchAsync(batch, service).ResponseAsync;
     });
-    results.Add(($"TransferBatch ({LegsPerBatch} legs/request)", batchResult with { TransfersPerSecond = batchResult.TransfersPerSecond * LegsPerBatch }));
+    results.Add(($"TransferBatch ({LegsPerBatch} legs/request)", batchResult with { PerSecond = batchResult.PerSecond * LegsPerBatch }));
 
     // The straightforward design on the same shapes: one transaction per transfer, both rows locked, Npgsql, no gRPC.
     var baselineDb = await infrastructure.CreateDatabaseAsync("baseline");
@@ -102,8 +101,8 @@ try
         await connection.ExecuteAsync("insert into accounts select 'acct-' || g, @Funding from generate_series(0, @n) g", new { Funding, n = Accounts - 1 });
         await connection.ExecuteAsync("insert into accounts values ('treasury:hot', 0)");
     }
-    results.Add(("baseline hot (row locks)", await RunAsync(transfersPerScenario, concurrency, i => BaselineTransferAsync(baseline, $"acct-{i % Accounts}", "treasury:hot"))));
-    results.Add(("baseline uniform (row locks)", await RunAsync(transfersPerScenario, concurrency, i =>
+    results.Add(("baseline hot (row locks)", await Load.RunAsync(transfersPerScenario, concurrency, i => BaselineTransferAsync(baseline, $"acct-{i % Accounts}", "treasury:hot"))));
+    results.Add(("baseline uniform (row locks)", await Load.RunAsync(transfersPerScenario, concurrency, i =>
     {
         var from = Random.Shared.Next(Accounts);
         return BaselineTransferAsync(baseline, $"acct-{from}", $"acct-{(from + 1 + Random.Shared.Next(Accounts - 1)) % Accounts}");
@@ -116,11 +115,11 @@ try
     Console.WriteLine("|---|---:|---:|---:|");
     foreach (var (name, result) in results)
     {
-        Console.WriteLine($"| {name} | {result.TransfersPerSecond:N0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} |");
+        Console.WriteLine($"| {name} | {result.PerSecond:N0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} |");
     }
-    Console.WriteLine($"| hot at half the peak ({halfPeak:N0}/s offered) | {paced.TransfersPerSecond:N0} | {paced.P50Ms:0.0} | {paced.P99Ms:0.0} |");
-    var hotRatio = results[0].Result.TransfersPerSecond / results[4].Result.TransfersPerSecond;
-    var uniformRatio = results[1].Result.TransfersPerSecond / results[5].Result.TransfersPerSecond;
+    Console.WriteLine($"| hot at half the peak ({halfPeak:N0}/s offered) | {paced.PerSecond:N0} | {paced.P50Ms:0.0} | {paced.P99Ms:0.0} |");
+    var hotRatio = results[0].Result.PerSecond / results[4].Result.PerSecond;
+    var uniformRatio = results[1].Result.PerSecond / results[5].Result.PerSecond;
     Console.WriteLine($"hot vs baseline: {hotRatio:0.0}x; uniform vs baseline: {uniformRatio:0.0}x");
 }
 finally
@@ -153,55 +152,3 @@ static async Task BaselineTransferAsync(NpgsqlDataSource db, string from, string
     await connection.ExecuteAsync("insert into transfers values (@id, @from, @to, 1)", new { id = Guid.NewGuid(), from, to }, transaction);
     await transaction.CommitAsync();
 }
-
-/// <summary>Runs <paramref name="count"/> operations with <paramref name="concurrency"/> in flight; every operation must succeed.</summary>
-static async Task<Result> RunAsync(int count, int concurrency, Func<int, Task> operation)
-{
-    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations, {concurrency} in flight...");
-    var latencies = new double[count];
-    var next = -1;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-    {
-        int i;
-        while ((i = Interlocked.Increment(ref next)) < count)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await operation(i);
-            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-    }));
-    var seconds = clock.Elapsed.TotalSeconds;
-    Array.Sort(latencies);
-    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
-}
-
-/// <summary>Starts <paramref name="count"/> operations at a fixed rate whatever their latency (open loop); latency from when each was due.</summary>
-static async Task<Result> RunAtRateAsync(int count, double perSecond, Func<int, Task> operation)
-{
-    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations at {perSecond:N0}/s...");
-    var latencies = new double[count];
-    var running = new Task[count];
-    var clock = Stopwatch.StartNew();
-    for (var i = 0; i < count; i++)
-    {
-        var due = TimeSpan.FromSeconds(i / perSecond);
-        var wait = due - clock.Elapsed;
-        if (wait > TimeSpan.FromMilliseconds(1))
-        {
-            await Task.Delay(wait);
-        }
-        var index = i;
-        running[i] = Task.Run(async () =>
-        {
-            await operation(index);
-            latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
-        });
-    }
-    await Task.WhenAll(running);
-    var seconds = clock.Elapsed.TotalSeconds;
-    Array.Sort(latencies);
-    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
-}
-
-internal sealed record Result(double TransfersPerSecond, double P50Ms, double P99Ms);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -92,8 +91,8 @@ try
     Task CheckAsync(int i) => healths[i % Channels].CheckAsync(new HealthCheckRequest { Service = "liveness" }).ResponseAsync;
 
     // Warm-up (JIT tiering, connection pools, HTTP/2 windows, the model cache), not measured.
-    await RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, ChargeAsync);
-    await RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, CheckAsync);
+    await Load.RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, ChargeAsync);
+    await Load.RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, CheckAsync);
     // Statistics as autovacuum gathers them within a minute of a real start: without them the planner scans the
     // tables the warm-up just filled, and the run measures a state production is in only for its first minute.
     foreach (var host in new[] { ledger, registry, gateway })
@@ -104,9 +103,9 @@ try
         await analyze.ExecuteNonQueryAsync();
     }
 
-    var ceiling = await RunAsync(chargesPerScenario * 2, concurrency, CheckAsync);
-    var closed = await RunAsync(chargesPerScenario, concurrency, ChargeAsync);
-    var open = await RunAtRateAsync(Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10)), openLoopRate, ChargeAsync);
+    var ceiling = await Load.RunAsync(chargesPerScenario * 2, concurrency, CheckAsync);
+    var closed = await Load.RunAsync(chargesPerScenario, concurrency, ChargeAsync);
+    var open = await Load.RunAtRateAsync(Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10)), openLoopRate, ChargeAsync);
 
     var verify = await ledgerClient.VerifyJournalAsync(new VerifyJournalRequest(), service);
     var treasury = (await ledgerClient.GetBalanceAsync(new GetBalanceRequest { Account = $"treasury:{model.ModelId}", Asset = "POV" }, service)).Balance.Total;
@@ -128,55 +127,3 @@ finally
 }
 
 static string Payer(int i) => $"payer-{i}";
-
-/// <summary>Runs <paramref name="count"/> operations with <paramref name="concurrency"/> in flight; every operation must succeed.</summary>
-static async Task<Result> RunAsync(int count, int concurrency, Func<int, Task> operation)
-{
-    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations, {concurrency} in flight...");
-    var latencies = new double[count];
-    var next = -1;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-    {
-        int i;
-        while ((i = Interlocked.Increment(ref next)) < count)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await operation(i);
-            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-    }));
-    var seconds = clock.Elapsed.TotalSeconds;
-    Array.Sort(latencies);
-    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
-}
-
-/// <summary>Starts <paramref name="count"/> operations at a fixed rate whatever their latency (open loop); latency from when each was due.</summary>
-static async Task<Result> RunAtRateAsync(int count, double perSecond, Func<int, Task> operation)
-{
-    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations at {perSecond:N0}/s...");
-    var latencies = new double[count];
-    var running = new Task[count];
-    var clock = Stopwatch.StartNew();
-    for (var i = 0; i < count; i++)
-    {
-        var due = TimeSpan.FromSeconds(i / perSecond);
-        var wait = due - clock.Elapsed;
-        if (wait > TimeSpan.FromMilliseconds(1))
-        {
-            await Task.Delay(wait);
-        }
-        var index = i;
-        running[i] = Task.Run(async () =>
-        {
-            await operation(index);
-            latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
-        });
-    }
-    await Task.WhenAll(running);
-    var seconds = clock.Elapsed.TotalSeconds;
-    Array.Sort(latencies);
-    return new Result(count / seconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
-}
-
-internal sealed record Result(double PerSecond, double P50Ms, double P99Ms);

@@ -31,6 +31,30 @@ public sealed class MeteredTests(TestInfrastructure infrastructure) : GatewayTes
         (await Client.GetUsageAuthorizationAsync(new GetUsageAuthorizationRequest { AuthorizationId = authorizationId }, AsProvider, cancellationToken: Ct)).Authorization;
 
     [Fact]
+    public async Task A_settle_under_the_request_id_of_a_charge_is_refused_and_changes_nothing()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000);
+        var charge = new ChargeUsageRequest { RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, PayerAccount = "alice", Units = 2 };
+        var charged = await Client.ChargeUsageAsync(charge, AsProvider, cancellationToken: Ct);
+        var authorization = (await AuthorizeAsync(Authorize(model.ModelId, 50))).Authorization;
+        var before = await BalanceAsync("alice");
+
+        var reused = new SettleUsageRequest { RequestId = charge.RequestId, AuthorizationId = authorization.AuthorizationId, UnitsUsed = 30 };
+        var refused = await Assert.ThrowsAsync<RpcException>(() => SettleAsync(reused));
+
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+        Assert.Contains("request_id", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(UsageAuthorizationStatus.Authorized, (await GetAsync(authorization.AuthorizationId)).Status);
+        var after = await BalanceAsync("alice");
+        Assert.Equal((before.Total, before.Held), (after.Total, after.Held));
+        // The charge still answers its own receipt.
+        Assert.Equal(charged, await Client.ChargeUsageAsync(charge, AsProvider, cancellationToken: Ct));
+        var allowance = await AllowanceAsync("alice", model.ModelId);
+        Assert.Equal((20L, 500L), (allowance.UsedAmount, allowance.ReservedAmount));
+    }
+
+    [Fact]
     public async Task Authorize_holds_the_maximum_on_the_ledger_and_settle_charges_the_used_part_releases_the_rest_and_publishes_UsagePaid()
     {
         var model = await RegisterModelAsync();

@@ -67,12 +67,16 @@ public sealed class GatewayStore(NpgsqlDataSource dataSource)
             returning {AllowanceColumns}
             """, new { payer, modelId, now }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>Moves amounts between the allowance's buckets (reserve, release, spend); the row must be locked by the caller or the statement itself.</summary>
+    /// <summary>
+    /// Moves amounts between the allowance's buckets (reserve, release, spend); the row must be locked by the caller or the
+    /// statement itself. No clamp: a release that would make the reservation negative is a bug, and the column's check
+    /// fails the transaction instead of hiding it.
+    /// </summary>
     public Task<AllowanceRecord> AdjustAllowanceAsync(NpgsqlTransaction transaction, string payer, string modelId, long reservedDelta, long usedDelta, DateTime now, CancellationToken cancellationToken) =>
         transaction.Connection!.QuerySingleAsync<AllowanceRecord>(new CommandDefinition(
             $"""
             update allowances
-               set reserved_amount = greatest(0, reserved_amount + @reservedDelta), used_amount = used_amount + @usedDelta, updated_at = @now
+               set reserved_amount = reserved_amount + @reservedDelta, used_amount = used_amount + @usedDelta, updated_at = @now
             where payer_account = @payer and model_id = @modelId
             returning {AllowanceColumns}
             """, new { payer, modelId, reservedDelta, usedDelta, now }, transaction, cancellationToken: cancellationToken));

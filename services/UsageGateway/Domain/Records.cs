@@ -53,7 +53,7 @@ public enum PaymentStatus : short
 }
 
 /// <summary>One payment row.</summary>
-public sealed class PaymentRecord
+public sealed record PaymentRecord
 {
     public Guid PaymentId { get; init; }
     public Guid RequestId { get; init; }
@@ -73,6 +73,15 @@ public sealed class PaymentRecord
     public string? LedgerHash { get; init; }
     public DateTime CreatedAt { get; init; }
     public byte[]? Response { get; init; }
+
+    /// <summary>This payment once the Ledger moved its money (<paramref name="transfer"/> is null for a free model).</summary>
+    public PaymentRecord Paid(Contracts.Ledger.V1.Transfer? transfer) => this with
+    {
+        Status = PaymentStatus.Paid,
+        LedgerTransferId = transfer?.TransferId,
+        LedgerSequence = transfer?.Receipt.Sequence,
+        LedgerHash = transfer?.Receipt.Hash,
+    };
 }
 
 public enum AuthorizationStatus : short

@@ -144,7 +144,8 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
                     ToAccount = GatewayRules.TreasuryAccount(payment.ModelId),
                     Asset = LedgerCalls.Pov,
                     Amount = payment.Amount,
-                    Memo = $"usage payment {payment.PaymentId}",
+                    // From the request, not the payment: every copy of one request sends the Ledger the same content.
+                    Memo = $"usage charge {payment.RequestId}",
                 }, cancellationToken: cancellationToken)).Transfer;
             }
             catch (RpcException ex) when (LedgerCalls.IsRefused(ex))
@@ -184,34 +185,32 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
                 // A concurrent copy finished it first.
                 return ChargeUsageResponse.Parser.ParseFrom(current.Response);
             }
-            var reservedDelta = -payment.Amount;
+            // The row being paid carries the reservation to turn into spending (a recorded-late payment carries none).
+            var reserved = true;
             if (current is null)
             {
                 // A concurrent copy saw the Ledger refuse and released the payment, yet this copy's transfer went through
                 // (the payer was topped up in between): the money moved, so the payment is recorded, without a reservation.
-                await store.InsertPaymentAsync(transaction, payment, cancellationToken);
-                reservedDelta = 0;
+                if (await store.InsertPaymentAsync(transaction, payment, cancellationToken))
+                {
+                    reserved = false;
+                }
+                else
+                {
+                    // A fresh retry inserted the request's payment again (with its own reservation) meanwhile: that row is
+                    // the one this transfer pays (same derived transfer id), so finish it the normal way.
+                    current = await store.PaymentByRequestAsync(payment.RequestId, transaction, forUpdate: true, cancellationToken)
+                              ?? throw new InvalidOperationException($"payment of request {payment.RequestId} vanished while being paid");
+                    if (current.Status == PaymentStatus.Paid)
+                    {
+                        return ChargeUsageResponse.Parser.ParseFrom(current.Response);
+                    }
+                }
             }
+            payment = current ?? payment;
+            var reservedDelta = reserved ? -payment.Amount : 0;
             var allowance = await store.AdjustAllowanceAsync(transaction, payment.PayerAccount, payment.ModelId, reservedDelta, payment.Amount, now.UtcDateTime, cancellationToken);
-            var paid = new PaymentRecord
-            {
-                PaymentId = payment.PaymentId,
-                RequestId = payment.RequestId,
-                ContentHash = payment.ContentHash,
-                Kind = payment.Kind,
-                Status = PaymentStatus.Paid,
-                ModelId = payment.ModelId,
-                PayerAccount = payment.PayerAccount,
-                ProviderAccount = payment.ProviderAccount,
-                Units = payment.Units,
-                Unit = payment.Unit,
-                AmountPerUnit = payment.AmountPerUnit,
-                Amount = payment.Amount,
-                LedgerTransferId = transfer?.TransferId,
-                LedgerSequence = transfer?.Receipt.Sequence,
-                LedgerHash = transfer?.Receipt.Hash,
-                CreatedAt = payment.CreatedAt,
-            };
+            var paid = payment.Paid(transfer);
             var response = new ChargeUsageResponse { Payment = GatewayMapping.ToProto(paid), Allowance = GatewayMapping.ToProto(allowance, now) };
             await store.MarkPaidAsync(transaction, payment.RequestId, paid.LedgerTransferId, paid.LedgerSequence, paid.LedgerHash, response.ToByteArray(), cancellationToken);
             await outbox.EnqueueAsync(transaction, UsagePaidOf(paid, now), cancellationToken);

@@ -107,11 +107,25 @@ public sealed class MeteredService(
                 await AbandonAuthorizeAsync(authorization, cancellationToken);
                 throw LedgerCalls.BalanceShort(authorization.PayerAccount, authorization.MaxAmount);
             }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument && GatewayRules.Now(time).UtcDateTime >= authorization.ExpiresAt)
+            {
+                // Resumed after the authorization's own expiry, and the hold was never placed (a placed one would replay):
+                // the Ledger refuses a hold that expires in the past, so give the authorization up instead of retrying forever.
+                await AbandonAuthorizeAsync(authorization, cancellationToken);
+                throw DomainException.FailedPrecondition($"authorization {authorization.AuthorizationId} expired before its hold could be placed");
+            }
         }
-        return await InTransactionAsync(async transaction =>
+        var orphan = false;
+        var answer = await InTransactionAsync<AuthorizeUsageResponse?>(async transaction =>
         {
-            var current = await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken)
-                          ?? throw new InvalidOperationException($"authorization {authorization.AuthorizationId} vanished while being created");
+            var current = await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken);
+            if (current is null)
+            {
+                // A concurrent copy saw the hold refused and abandoned the authorization, yet this copy's hold was placed
+                // (the payer was topped up in between): release it below rather than leave the payer's funds held.
+                orphan = true;
+                return null;
+            }
             if (current.Status == AuthorizationStatus.Creating)
             {
                 current = await store.UpdateAuthorizationAsync(transaction, current.AuthorizationId, AuthorizationStatus.Authorized, 0, null, null, null,
@@ -121,6 +135,19 @@ public sealed class MeteredService(
             await store.CompleteRequestAsync(transaction, current.RequestId, response.ToByteArray(), cancellationToken);
             return response;
         }, cancellationToken);
+        if (orphan && authorization.LedgerHoldId is { } placed)
+        {
+            try
+            {
+                await ledger.VoidHoldAsync(new VoidHoldRequest { RequestId = GatewayRules.Derived("void-orphan", placed).ToString(), HoldId = placed.ToString() },
+                    cancellationToken: cancellationToken);
+            }
+            catch (RpcException ex) when (LedgerCalls.IsRefused(ex))
+            {
+                // Already released at the Ledger: the end state is the same.
+            }
+        }
+        return answer ?? throw LedgerCalls.BalanceShort(authorization.PayerAccount, authorization.MaxAmount);
     }
 
     /// <summary>The hold was refused (balance short): the authorization, its reservation and its request id go, as if never asked.</summary>
@@ -179,7 +206,11 @@ public sealed class MeteredService(
                 AuthorizationId = authorization.AuthorizationId,
                 CreatedAt = now.UtcDateTime,
             };
-            await store.InsertPaymentAsync(transaction, payment, cancellationToken);
+            if (!await store.InsertPaymentAsync(transaction, payment, cancellationToken))
+            {
+                // The id belongs to a charge (charges keep their ids in payments, not in requests): refuse, change nothing.
+                throw DomainException.AlreadyExists($"request_id: {requestId} was already used for another request");
+            }
             return await store.UpdateAuthorizationAsync(transaction, authorizationId, AuthorizationStatus.Settling, request.UnitsUsed, payment.PaymentId, requestId,
                 null, now.UtcDateTime, cancellationToken);
         }, cancellationToken);
@@ -193,6 +224,10 @@ public sealed class MeteredService(
         var requestId = authorization.ClosingRequestId!.Value;
         var payment = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
                       ?? throw new InvalidOperationException($"settling authorization {authorization.AuthorizationId} has no payment");
+        if (payment.PaymentId != authorization.PaymentId)
+        {
+            throw new InvalidOperationException($"payment {payment.PaymentId} of request {requestId} is not the payment of authorization {authorization.AuthorizationId}");
+        }
         Contracts.Ledger.V1.Transfer? transfer = null;
         if (authorization.LedgerHoldId is { } holdId && payment.Amount > 0)
         {
@@ -224,26 +259,7 @@ public sealed class MeteredService(
             current = await store.UpdateAuthorizationAsync(transaction, current.AuthorizationId, AuthorizationStatus.Settled, current.UnitsUsed, current.PaymentId,
                 current.ClosingRequestId, now.UtcDateTime, now.UtcDateTime, cancellationToken);
             await store.AdjustAllowanceAsync(transaction, current.PayerAccount, current.ModelId, -current.MaxAmount, payment.Amount, now.UtcDateTime, cancellationToken);
-            var paid = new PaymentRecord
-            {
-                PaymentId = payment.PaymentId,
-                RequestId = payment.RequestId,
-                ContentHash = payment.ContentHash,
-                Kind = payment.Kind,
-                Status = PaymentStatus.Paid,
-                ModelId = payment.ModelId,
-                PayerAccount = payment.PayerAccount,
-                ProviderAccount = payment.ProviderAccount,
-                Units = payment.Units,
-                Unit = payment.Unit,
-                AmountPerUnit = payment.AmountPerUnit,
-                Amount = payment.Amount,
-                AuthorizationId = payment.AuthorizationId,
-                LedgerTransferId = transfer?.TransferId,
-                LedgerSequence = transfer?.Receipt.Sequence,
-                LedgerHash = transfer?.Receipt.Hash,
-                CreatedAt = payment.CreatedAt,
-            };
+            var paid = payment.Paid(transfer);
             await store.MarkPaidAsync(transaction, requestId, paid.LedgerTransferId, paid.LedgerSequence, paid.LedgerHash, null, cancellationToken);
             await outbox.EnqueueAsync(transaction, ChargeService.UsagePaidOf(paid, now), cancellationToken);
             var response = new SettleUsageResponse { Authorization = GatewayMapping.ToProto(current), Payment = GatewayMapping.ToProto(paid) };

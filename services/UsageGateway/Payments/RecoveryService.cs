@@ -42,9 +42,17 @@ public sealed partial class RecoveryService(
     {
         var now = time.GetUtcNow();
         var staleBefore = (now - TimeSpan.FromMilliseconds(settings.ResumeAfterMs)).UtcDateTime;
+        // One item that keeps failing must not stop the others: each is tried, logged if it fails, and tried again next tick.
         foreach (var requestId in await store.StalePendingPaymentsAsync(staleBefore, settings.SweepBatchMax, cancellationToken))
         {
-            await charges.ResumePendingAsync(requestId, cancellationToken);
+            try
+            {
+                await charges.ResumePendingAsync(requestId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogItemFailed(logger, "payment", requestId, ex.Message);
+            }
         }
         foreach (var authorization in await store.AuthorizationsToSweepAsync(now.UtcDateTime, staleBefore, settings.SweepBatchMax, cancellationToken))
         {
@@ -57,11 +65,18 @@ public sealed partial class RecoveryService(
                 // Refused by the Ledger and already undone (a hold that could not be placed or posted); the rest goes on.
                 LogSweepRefused(logger, authorization.AuthorizationId, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogItemFailed(logger, "authorization", authorization.AuthorizationId, ex.Message);
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recovery sweep failed, retrying at the next tick: {Reason}")]
     private static partial void LogSweepFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recovery of {Kind} {Id} failed, retrying at the next tick: {Reason}")]
+    private static partial void LogItemFailed(ILogger logger, string kind, Guid id, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Authorization {AuthorizationId} closed by the sweep: {Reason}")]
     private static partial void LogSweepRefused(ILogger logger, Guid authorizationId, string reason);
