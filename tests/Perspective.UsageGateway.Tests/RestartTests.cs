@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using Perspective.Contracts.Events.Gateway.V1;
 using Perspective.Testing;
@@ -7,6 +9,9 @@ namespace Perspective.UsageGateway.Tests;
 /// <summary>A charge interrupted between its steps (the Ledger unreachable, the gateway restarted) is finished once, never twice.</summary>
 public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTestBase(infrastructure)
 {
+    /// <summary>The Ledger on the test's clock too, so a hold asked for after its expiry is refused as it would be in time.</summary>
+    protected override void ConfigureLedger(WebApplicationBuilder builder) => builder.Services.AddSingleton<TimeProvider>(Clock);
+
     /// <summary>A gateway whose Ledger address answers nothing: the charge is reserved and pending, then UNAVAILABLE.</summary>
     private async Task<ChargeUsageRequestAndModel> LeaveAChargePendingAsync()
     {
@@ -31,6 +36,35 @@ public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTes
     private async Task<Contracts.Gateway.V1.Allowance> AllowanceOnAsync(ServiceUnderTest gateway, string modelId) =>
         (await new Contracts.Gateway.V1.UsageGatewayService.UsageGatewayServiceClient(gateway.Channel).GetAllowanceAsync(
             new Contracts.Gateway.V1.GetAllowanceRequest { ModelId = modelId }, As("alice"), cancellationToken: Ct)).Allowance;
+
+    [Fact]
+    public async Task An_authorization_whose_hold_was_never_placed_before_it_expired_is_given_up_and_frees_its_reservation()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000);
+        await ChargeAsync(Charge(model.ModelId, "alice", 1)); // the model is cached and the path is warm
+        await Gateway.DisposeAsync();
+        var cutOff = await StartGatewayAsync(ledgerAddress: $"http://127.0.0.1:{FreePort.Next()}");
+        var authorize = new Contracts.Gateway.V1.AuthorizeUsageRequest
+        {
+            RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, PayerAccount = "alice", MaxUnits = 20, TtlSeconds = 1,
+        };
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            new Contracts.Gateway.V1.UsageGatewayService.UsageGatewayServiceClient(cutOff.Channel).AuthorizeUsageAsync(authorize, AsProvider, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(200, (await AllowanceOnAsync(cutOff, model.ModelId)).ReservedAmount);
+        await cutOff.DisposeAsync();
+
+        // Back with its Ledger, long after the authorization (and any hold it could have had) expired.
+        Gateway = await StartGatewayAsync();
+        Clock.Advance(TimeSpan.FromSeconds(1 + new GatewayOptions().HoldGraceSeconds) + TimeSpan.FromMilliseconds(new GatewayOptions().ResumeAfterMs + 1_000));
+
+        await Eventually.WaitAsync(() => AllowanceAsync("alice", model.ModelId), allowance => allowance.ReservedAmount == 0, TimeSpan.FromSeconds(15),
+            "the recovery pass freeing the reservation");
+        var balance = await BalanceAsync("alice");
+        Assert.Equal((AliceGenesis - 10, 0L), (balance.Total, balance.Held));
+        Assert.Equal(10, (await AllowanceAsync("alice", model.ModelId)).UsedAmount);
+    }
 
     [Fact]
     public async Task A_retry_after_a_restart_finishes_a_pending_charge_once()
