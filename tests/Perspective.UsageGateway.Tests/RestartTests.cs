@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Grpc.Core;
 using Perspective.Contracts.Events.Gateway.V1;
 using Perspective.Testing;
 
@@ -47,7 +47,11 @@ public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTes
         var cutOff = await StartGatewayAsync(ledgerAddress: $"http://127.0.0.1:{FreePort.Next()}");
         var authorize = new Contracts.Gateway.V1.AuthorizeUsageRequest
         {
-            RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, PayerAccount = "alice", MaxUnits = 20, TtlSeconds = 1,
+            RequestId = Guid.NewGuid().ToString(),
+            ModelId = model.ModelId,
+            PayerAccount = "alice",
+            MaxUnits = 20,
+            TtlSeconds = 1,
         };
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             new Contracts.Gateway.V1.UsageGatewayService.UsageGatewayServiceClient(cutOff.Channel).AuthorizeUsageAsync(authorize, AsProvider, cancellationToken: Ct).ResponseAsync);
