@@ -81,10 +81,14 @@ public sealed class OutboxInboxTests(TestInfrastructure infrastructure) : ProbeT
             cancellationToken: TestContext.Current.CancellationToken);
 
         await Eventually.WaitAsync(() => EffectsAsync("n-after-poison"), n => n > 0, Delivery, "the event queued behind the bad row");
-        await using var check = new NpgsqlConnection(Probe.DatabaseConnectionString);
-        var parked = await check.QuerySingleAsync<(DateTime? ParkedAt, string LastError)>(
-            "select parked_at, last_error from outbox_messages where message_type like '%Gone%'");
-        Assert.NotNull(parked.ParkedAt);
+        // The dispatcher parks the row in the transaction that stamps its batch, which may commit just after the later
+        // event was already consumed: wait for it rather than read once.
+        var parked = await Eventually.WaitAsync(async () =>
+        {
+            await using var check = new NpgsqlConnection(Probe.DatabaseConnectionString);
+            return await check.QuerySingleAsync<(DateTime? ParkedAt, string LastError)>(
+                "select parked_at, last_error from outbox_messages where message_type like '%Gone%'");
+        }, row => row.ParkedAt is not null, Delivery, "the bad row parked");
         Assert.Contains("unknown event type", parked.LastError, StringComparison.Ordinal);
     }
 
