@@ -5,7 +5,15 @@ using Perspective.Testing;
 
 namespace Perspective.UsageGateway.Tests;
 
+/// <summary>
+/// Runs alone: the tracer providers of this test listen to the activity sources of every host in the process, and
+/// hosts of other test classes running at the same time made the Ledger's span go missing.
+/// </summary>
+[CollectionDefinition(DisableParallelization = true)]
+public sealed class TraceCollection;
+
 /// <summary>One ChargeUsage is one trace: the gateway's server span, its call to the Ledger, and the Ledger's server span.</summary>
+[Collection(typeof(TraceCollection))]
 public sealed class TraceTests(TestInfrastructure infrastructure) : GatewayTestBase(infrastructure)
 {
     // Both hosts run in this process and their tracer providers listen to the same activity sources, so which provider
