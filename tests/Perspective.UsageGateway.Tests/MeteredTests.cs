@@ -206,6 +206,41 @@ public sealed class MeteredTests(TestInfrastructure infrastructure) : GatewayTes
         Assert.Equal(0, (await BalanceAsync("alice")).Held);
     }
 
+    [Theory]
+    [InlineData("settle request id", "request_id")]
+    [InlineData("settle authorization id", "authorization_id")]
+    [InlineData("settle units zero", "units_used")]
+    [InlineData("cancel request id", "request_id")]
+    [InlineData("cancel authorization id", "authorization_id")]
+    [InlineData("revoke request id", "request_id")]
+    [InlineData("revoke model id", "model_id")]
+    public async Task Malformed_settles_cancels_and_revocations_are_invalid_argument_naming_the_field_and_change_nothing(string fault, string field)
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000);
+        var authorization = (await AuthorizeAsync(Authorize(model.ModelId, 10))).Authorization;
+        var id = authorization.AuthorizationId;
+        var fresh = Guid.NewGuid().ToString();
+
+        var error = await RejectedAsync(fault switch
+        {
+            "settle request id" => SettleAsync(new SettleUsageRequest { RequestId = "x", AuthorizationId = id, UnitsUsed = 1 }),
+            "settle authorization id" => SettleAsync(new SettleUsageRequest { RequestId = fresh, AuthorizationId = "not-an-id", UnitsUsed = 1 }),
+            "settle units zero" => SettleAsync(new SettleUsageRequest { RequestId = fresh, AuthorizationId = id, UnitsUsed = 0 }),
+            "cancel request id" => Client.CancelUsageAsync(new CancelUsageRequest { RequestId = "", AuthorizationId = id }, AsProvider, cancellationToken: Ct).ResponseAsync,
+            "cancel authorization id" => Client.CancelUsageAsync(new CancelUsageRequest { RequestId = fresh, AuthorizationId = "" }, AsProvider, cancellationToken: Ct).ResponseAsync,
+            "revoke request id" => Client.RevokeAllowanceAsync(new RevokeAllowanceRequest { RequestId = "x", ModelId = model.ModelId }, As("alice"), cancellationToken: Ct).ResponseAsync,
+            _ => Client.RevokeAllowanceAsync(new RevokeAllowanceRequest { RequestId = fresh, ModelId = "" }, As("alice"), cancellationToken: Ct).ResponseAsync,
+        });
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(field, error.Status.Detail);
+        Assert.Equal(UsageAuthorizationStatus.Authorized, (await GetAsync(id)).Status);
+        var allowance = await AllowanceAsync("alice", model.ModelId);
+        Assert.Equal((0L, 100L, 1_000L), (allowance.UsedAmount, allowance.ReservedAmount, allowance.CapAmount));
+        Assert.Equal(100, (await BalanceAsync("alice")).Held);
+    }
+
     [Fact]
     public async Task Authorizations_are_listed_by_payer_and_filtered_by_status()
     {
