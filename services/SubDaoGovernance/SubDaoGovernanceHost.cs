@@ -1,5 +1,7 @@
+using Perspective.Governance;
 using Perspective.ServiceDefaults;
 using Perspective.SubDaoGovernance.Api;
+using Perspective.SubDaoGovernance.Data;
 
 namespace Perspective.SubDaoGovernance;
 
@@ -13,6 +15,9 @@ public static class SubDaoGovernanceHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        builder.AddGovernanceEngine<SubDaoDao>();
+        builder.Services.AddOptions<SubDaoOptions>().BindConfiguration(SubDaoOptions.Section);
+        builder.Services.AddSingleton<SubDaoStore>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
