@@ -17,6 +17,15 @@ public sealed class GatewayOptions
     /// <summary>Calls a provider may make at once above the sustained rate (bucket capacity).</summary>
     public double RateLimitBurst { get; set; } = 20_000;
 
+    /// <summary>
+    /// Writers paying queued charges in batches (group commit). Each has at most one batch in flight, so this many batches
+    /// overlap: one reserving, one at the Ledger, one being marked paid.
+    /// </summary>
+    public int ChargeWriters { get; set; } = 3;
+
+    /// <summary>Most charges one batch pays (at most 1,000, the Ledger's TransferBatch limit).</summary>
+    public int ChargeBatchMax { get; set; } = 250;
+
     /// <summary>How often the recovery pass looks for stuck payments and authorizations and for expired authorizations.</summary>
     public int SweepIntervalMs { get; set; } = 1_000;
 

@@ -27,6 +27,8 @@ public static class UsageGatewayHost
         builder.Services.AddSingleton<GatewayStore>();
         builder.Services.AddSingleton<ModelCache>();
         builder.Services.AddSingleton<ProviderRateLimiter>();
+        builder.Services.AddSingleton<ChargeBatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ChargeBatcher>());
         builder.Services.AddSingleton<ChargeService>();
         builder.Services.AddSingleton<MeteredService>();
         builder.Services.AddSingleton<ModelEventSubscription>();

@@ -303,4 +303,27 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
         Assert.Equal(StatusCode.AlreadyExists, error.StatusCode);
         Assert.StartsWith("legs[0].transfer_id:", error.Status.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_same_leg_sent_in_fifty_batches_at_once_is_paid_once_and_every_batch_returns_its_one_record()
+    {
+        // Fifty batches under their own request ids, all carrying one leg (a payer resuming while its first attempt is
+        // still being committed): the copies meet in one group commit or in the one committing before it.
+        var legId = Guid.NewGuid().ToString();
+        TransferBatchRequest Batch() => new()
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            Legs = { new TransferLeg { TransferId = legId, FromAccount = "alice", ToAccount = "carol", Asset = "POV", Amount = 9, Memo = "once" } },
+        };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
+            Client.TransferBatchAsync(Batch(), As("alice"), cancellationToken: Ct).ResponseAsync));
+
+        Assert.Single(responses.Select(r => r.Transfers.Single()).Distinct());
+        Assert.Equal(9, await BalanceAsync("carol"));
+        Assert.Equal(AliceGenesis - 9, await BalanceAsync("alice"));
+        Assert.Equal(2, await HeadAsync());
+        var stored = (await Client.GetTransferAsync(new GetTransferRequest { TransferId = legId }, As("alice"), cancellationToken: Ct)).Transfer;
+        Assert.Equal(responses[0].Transfers[0], stored);
+    }
 }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Perspective.Contracts.Events.Gateway.V1;
+using Perspective.ServiceDefaults.Auth;
 using Perspective.Testing;
 
 namespace Perspective.UsageGateway.Tests;
@@ -81,6 +82,34 @@ public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTes
 
         Assert.Equal(first, second);
         Assert.Equal(AliceGenesis - 10 - 60, (await BalanceAsync("alice")).Total);
+        var allowance = await AllowanceAsync("alice", modelId);
+        Assert.Equal((70L, 0L), (allowance.UsedAmount, allowance.ReservedAmount));
+    }
+
+    [Fact]
+    public async Task A_charge_whose_ledger_leg_a_batch_committed_before_a_crash_is_finished_by_the_retry_without_paying_twice()
+    {
+        var (request, modelId) = await LeaveAChargePendingAsync();
+        // What a batch that reached the Ledger just before the gateway died left behind: the charge's leg is committed,
+        // its payment still pending.
+        var leg = new Contracts.Ledger.V1.TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
+        leg.Legs.Add(new Contracts.Ledger.V1.TransferLeg
+        {
+            TransferId = Domain.GatewayRules.Derived("charge", Guid.Parse(request.RequestId)).ToString(),
+            FromAccount = "alice",
+            ToAccount = Treasury(modelId),
+            Asset = "POV",
+            Amount = 60,
+            Memo = $"usage charge {Guid.Parse(request.RequestId)}",
+        });
+        var committed = (await Ledger.TransferBatchAsync(leg, As("gateway", Roles.Service), cancellationToken: Ct)).Transfers[0];
+        Gateway = await StartGatewayAsync();
+
+        var retried = await ChargeAsync(request);
+
+        Assert.Equal((committed.TransferId, committed.Receipt.Sequence), (retried.Payment.LedgerTransferId, retried.Payment.LedgerSequence));
+        Assert.Equal(AliceGenesis - 10 - 60, (await BalanceAsync("alice")).Total);
+        Assert.Equal(70, (await BalanceAsync(Treasury(modelId))).Total);
         var allowance = await AllowanceAsync("alice", modelId);
         Assert.Equal((70L, 0L), (allowance.UsedAmount, allowance.ReservedAmount));
     }

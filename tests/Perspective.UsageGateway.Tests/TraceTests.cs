@@ -43,12 +43,14 @@ public sealed class TraceTests(TestInfrastructure infrastructure) : GatewayTestB
         var traceId = charge!.TraceId;
         var ledgerTransfer = await Eventually.WaitAsync(
             () => Task.FromResult(Snapshot(spans).FirstOrDefault(s => s.TraceId == traceId && s.Kind == ActivityKind.Server
-                                                                             && s.DisplayName.Contains("LedgerService/Transfer", StringComparison.Ordinal))),
-            span => span is not null, TimeSpan.FromSeconds(20), "the ledger's Transfer span in the same trace");
+                                                                             && s.DisplayName.Contains("LedgerService/TransferBatch", StringComparison.Ordinal))),
+            span => span is not null, TimeSpan.FromSeconds(20), "the ledger's TransferBatch span in the same trace");
 
         var trace = Snapshot(spans).Where(s => s.TraceId == traceId).ToList();
-        Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.DisplayName.Contains("LedgerService/Transfer", StringComparison.Ordinal));
+        Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.DisplayName.Contains("LedgerService/TransferBatch", StringComparison.Ordinal));
         Assert.Contains(trace, s => s.Source.Name == "Npgsql");
+        // The charge was paid by a batch of its own, whose span is in the charge's trace.
+        Assert.Contains(trace, s => s.DisplayName == "ChargeUsage batch" && (int?)s.GetTagItem("gateway.charge.batch.size") == 1);
         Assert.NotEqual(charge.SpanId, ledgerTransfer!.SpanId);
         Assert.False(string.IsNullOrEmpty(payment.LedgerTransferId));
     }

@@ -84,7 +84,11 @@ public sealed class BatchWork(long headSequence, byte[] headHash, Dictionary<(st
 
     public List<StagedRequest> Requests { get; } = [];
 
-    public HashSet<string> NewTransferIds { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Transfers staged by this batch or by the batch still committing before it, with their entry's hash: a leg repeated
+    /// while its first copy is being committed is answered from here, as it would be from the table once committed.
+    /// </summary>
+    public Dictionary<string, (TransferRow Row, byte[] Hash)> NewTransfers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Holds and locks as loaded for the batch, then as changed by it (written back as upserts).</summary>
     public Dictionary<string, HoldRow> Holds { get; } = new(StringComparer.Ordinal);

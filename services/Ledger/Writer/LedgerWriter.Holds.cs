@@ -36,7 +36,7 @@ public sealed partial class LedgerWriter
         // The posted transfer's id is derived from the hold, so one hold posts at most one transfer (the hold's status
         // says so across batches, the primary key of transfers backs it).
         var transferId = $"{hold.HoldId}/post";
-        if (work.NewTransferIds.Contains(transferId))
+        if (work.NewTransfers.ContainsKey(transferId))
         {
             throw DomainException.FailedPrecondition($"hold {hold.HoldId} was already posted");
         }
@@ -70,7 +70,7 @@ public sealed partial class LedgerWriter
         var transfer = new TransferRow(transferId, (short)TransferKind.HoldPost, hold.FromAccount, hold.ToAccount, hold.Asset, command.Amount,
             hold.Memo, hold.HoldId, sequence, committedAt.UtcDateTime);
         work.Transfers.Add(transfer);
-        work.NewTransferIds.Add(transferId);
+        work.NewTransfers[transferId] = (transfer, staged.Hash);
         var posted = hold with { Status = (short)HoldState.Posted, PostedAmount = command.Amount, PostedTransferId = transferId, ClosedSequence = sequence };
         work.Holds[hold.HoldId] = posted;
         work.ChangedHolds.Add(hold.HoldId);

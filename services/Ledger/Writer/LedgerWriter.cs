@@ -342,8 +342,14 @@ public sealed partial class LedgerWriter(
         };
         if (inFlight is not null)
         {
-            // Transfer ids still committing are taken, as they would be within one batch.
-            work.NewTransferIds.UnionWith(legIds.Where(inFlight.Work.NewTransferIds.Contains));
+            // Transfer ids still committing are taken, as they would be within one batch (and replayed to an identical leg).
+            foreach (var legId in legIds)
+            {
+                if (inFlight.Work.NewTransfers.TryGetValue(legId, out var committing))
+                {
+                    work.NewTransfers[legId] = committing;
+                }
+            }
         }
         foreach (var hold in holds)
         {
@@ -683,7 +689,8 @@ public sealed partial class LedgerWriter(
             {
                 throw DomainException.InvalidArgument($"{field}asset", $"unknown asset {leg.Asset}");
             }
-            if (existing.TryGetValue(leg.TransferId, out var original))
+            // Committed before, or staged earlier in this batch or the one committing before it: the same leg is replayed.
+            if (existing.TryGetValue(leg.TransferId, out var original) || work.NewTransfers.TryGetValue(leg.TransferId, out original))
             {
                 var row = original.Row;
                 if (command.IsBatch && row.Kind == (short)TransferKind.Transfer && row.From == leg.From && row.To == leg.To && row.Asset == leg.Asset
@@ -694,10 +701,6 @@ public sealed partial class LedgerWriter(
                 }
                 throw DomainException.AlreadyExists(
                     $"{(command.IsBatch ? field + "transfer_id" : "request_id")}: transfer {leg.TransferId} already exists with other content");
-            }
-            if (work.NewTransferIds.Contains(leg.TransferId))
-            {
-                throw DomainException.AlreadyExists($"{(command.IsBatch ? field + "transfer_id" : "request_id")}: transfer {leg.TransferId} already exists");
             }
             applied.Add(leg);
             var source = changed.TryGetValue((leg.From, leg.Asset), out var s) ? s : work.BalanceOf(leg.From, leg.Asset);
@@ -737,9 +740,9 @@ public sealed partial class LedgerWriter(
         var transfers = applied.Select(leg => new TransferRow(leg.TransferId, (short)TransferKind.Transfer, leg.From, leg.To, leg.Asset,
             leg.Amount, leg.Memo, command.IsBatch ? command.RequestId : "", sequence, committedAt.UtcDateTime)).ToList();
         work.Transfers.AddRange(transfers);
-        foreach (var leg in applied)
+        foreach (var row in transfers)
         {
-            work.NewTransferIds.Add(leg.TransferId);
+            work.NewTransfers[row.TransferId] = (row, staged.Hash);
         }
         if (!command.IsBatch)
         {

@@ -9,6 +9,9 @@ namespace Perspective.ServiceDefaults.Messaging;
 public interface IOutbox
 {
     Task EnqueueAsync(NpgsqlTransaction transaction, IIntegrationEvent message, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes many events in one statement, in list order (the order they are published in).</summary>
+    Task EnqueueAsync(NpgsqlTransaction transaction, IReadOnlyList<IIntegrationEvent> messages, CancellationToken cancellationToken = default);
 }
 
 internal sealed class Outbox(TimeProvider time) : IOutbox
@@ -27,6 +30,33 @@ internal sealed class Outbox(TimeProvider time) : IOutbox
                 Type = EventTypes.NameOf(type),
                 Payload = JsonSerializer.Serialize(message, type, Json),
                 CreatedAt = time.GetUtcNow(),
+            },
+            transaction,
+            cancellationToken: cancellationToken));
+    }
+
+    public Task EnqueueAsync(NpgsqlTransaction transaction, IReadOnlyList<IIntegrationEvent> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction.Connection, nameof(transaction));
+        if (messages.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var now = time.GetUtcNow();
+        return transaction.Connection.ExecuteAsync(new CommandDefinition(
+            // with ordinality keeps the list order in the identity positions the dispatcher publishes by.
+            """
+            insert into outbox_messages (id, message_type, payload, created_at)
+            select m.id, m.message_type, m.payload::jsonb, @CreatedAt
+            from unnest(@Ids::uuid[], @Types::text[], @Payloads::text[]) with ordinality as m(id, message_type, payload, n)
+            order by m.n
+            """,
+            new
+            {
+                Ids = messages.Select(_ => Guid.CreateVersion7(now)).ToArray(),
+                Types = messages.Select(m => EventTypes.NameOf(m.GetType())).ToArray(),
+                Payloads = messages.Select(m => JsonSerializer.Serialize(m, m.GetType(), Json)).ToArray(),
+                CreatedAt = now,
             },
             transaction,
             cancellationToken: cancellationToken));

@@ -74,7 +74,7 @@ internal sealed partial class OutboxDispatcher(
             for update skip locked
             """, new { settings.BatchSize }, transaction, cancellationToken: cancellationToken))).ToList();
 
-        var sent = 0;
+        var sent = new List<Guid>(rows.Count);
         Exception? failure = null;
         foreach (var row in rows)
         {
@@ -109,17 +109,24 @@ internal sealed partial class OutboxDispatcher(
                     new { row.Id, Error = ex.Message }, transaction, cancellationToken: cancellationToken));
                 break;
             }
+            sent.Add(row.Id);
+        }
+        if (sent.Count > 0)
+        {
+            // One statement stamps the batch: a row per statement cost more than publishing it.
             await connection.ExecuteAsync(new CommandDefinition(
-                "update outbox_messages set sent_at = @SentAt, attempts = attempts + 1, last_error = null where id = @Id",
-                new { row.Id, SentAt = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
-            sent++;
+                """
+                update outbox_messages o set sent_at = @SentAt, attempts = o.attempts + 1, last_error = null
+                from unnest(@Ids::uuid[]) as k(id) where o.id = k.id
+                """,
+                new { Ids = sent.ToArray(), SentAt = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
         }
         await transaction.CommitAsync(cancellationToken);
         if (failure is not null)
         {
             throw new InvalidOperationException($"publishing outbox row failed: {failure.Message}", failure);
         }
-        return sent;
+        return sent.Count;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {Id} ({MessageType}) can never be published and is parked: {Reason}")]

@@ -5,7 +5,7 @@ using Perspective.UsageGateway.Domain;
 namespace Perspective.UsageGateway.Data;
 
 /// <summary>The gateway's tables: allowances, requests (idempotency), payments and usage authorizations. Plain SQL, no hidden state.</summary>
-public sealed class GatewayStore(NpgsqlDataSource dataSource)
+public sealed partial class GatewayStore(NpgsqlDataSource dataSource)
 {
     private const string AllowanceColumns = "payer_account, model_id, cap_amount, used_amount, reserved_amount, expires_at, revoked_at, updated_at";
 
@@ -20,6 +20,8 @@ public sealed class GatewayStore(NpgsqlDataSource dataSource)
         authorization_id, request_id, model_id, payer_account, provider_account, max_units, unit, amount_per_unit, max_amount,
         status, units_used, payment_id, ledger_hold_id, closing_request_id, created_at, expires_at, closed_at, updated_at
         """;
+
+    public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => dataSource.OpenConnectionAsync(cancellationToken);
 
     public async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginAsync(CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ public enum AllowanceState
 }
 
 /// <summary>A payer's allowance for a model, as stored. Status and remaining depend on the time they are read at.</summary>
-public sealed class AllowanceRecord
+public sealed record AllowanceRecord
 {
     public string PayerAccount { get; init; } = "";
     public string ModelId { get; init; } = "";

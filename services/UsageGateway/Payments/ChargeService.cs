@@ -20,10 +20,13 @@ namespace Perspective.UsageGateway.Payments;
 /// (1) one transaction inserts the payment 'pending' (unique by request id) and reserves its amount on the allowance;
 /// (2) one Ledger transfer payer → treasury with an id derived from the request id (the Ledger replays a known id);
 /// (3) one transaction marks the payment paid, turns the reservation into spending and writes UsagePaid to the outbox.
-/// A retry, a concurrent copy or the recovery pass that finds the payment pending resumes at (2); a Ledger refusal
-/// (balance short) deletes the pending payment and releases its reservation, so a refused charge leaves nothing behind.
+/// New charges go through <see cref="ChargeBatcher"/>, which takes these steps for many charges at once. What a batch
+/// cannot finish in the common way (a retry of a stored request, a payer the Ledger refuses, a copy racing it) is finished
+/// here one charge at a time: a retry, a concurrent copy or the recovery pass that finds the payment pending resumes at
+/// (2); a Ledger refusal (balance short) deletes the pending payment and releases its reservation, so a refused charge
+/// leaves nothing behind.
 /// </summary>
-public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerService.LedgerServiceClient ledger, IOutbox outbox, TimeProvider time)
+public sealed class ChargeService(GatewayStore store, ModelCache models, ChargeBatcher batcher, LedgerService.LedgerServiceClient ledger, IOutbox outbox, TimeProvider time)
 {
     public async Task<ChargeUsageResponse> ChargeAsync(ChargeUsageRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -33,15 +36,23 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
         GatewayRules.Positive("units", request.Units);
         var contentHash = GatewayRules.ContentHash(request, caller.Account);
 
-        // A known request is answered from its payment, whatever the model's state is now: it was decided already.
-        if (await store.PaymentByRequestAsync(requestId, null, false, cancellationToken) is { } known)
+        ModelInfo model;
+        long amount;
+        try
         {
-            return await ResumeAsync(known, contentHash, cancellationToken);
+            model = await models.GetAsync(request.ModelId, cancellationToken);
+            RequireChargeable(model, caller.Account);
+            amount = GatewayRules.Fee("units", model.AmountPerUnit, request.Units);
         }
-
-        var model = await models.GetAsync(request.ModelId, cancellationToken);
-        RequireChargeable(model, caller.Account);
-        var amount = GatewayRules.Fee("units", model.AmountPerUnit, request.Units);
+        catch (DomainException)
+        {
+            // A known request is answered from its payment, whatever the model's state is now: it was decided already.
+            if (await store.PaymentByRequestAsync(requestId, null, false, cancellationToken) is { } known)
+            {
+                return await ResumeAsync(known, contentHash, cancellationToken);
+            }
+            throw;
+        }
         var payment = new PaymentRecord
         {
             PaymentId = Guid.CreateVersion7(GatewayRules.Now(time)),
@@ -60,22 +71,21 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
             CreatedAt = GatewayRules.Now(time).UtcDateTime,
         };
 
-        var (connection, transaction) = await store.BeginAsync(cancellationToken);
-        await using (connection)
-        await using (transaction)
+        var result = await batcher.SubmitAsync(payment, cancellationToken);
+        switch (result.Verdict)
         {
-            if (!await store.InsertPaymentAsync(transaction, payment, cancellationToken))
-            {
-                // A concurrent copy inserted it first (this insert waited for its commit).
-                await transaction.RollbackAsync(cancellationToken);
+            case BatchVerdict.Paid:
+                return result.Response!;
+            case BatchVerdict.TransferAlone:
+                return await CompleteAsync(payment, cancellationToken);
+            case BatchVerdict.MarkAlone:
+                return await MarkPaidAsync(payment, result.Transfer, cancellationToken);
+            default:
+                // Stored before: a retry, or a concurrent copy that got there first.
                 var first = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
                             ?? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id");
                 return await ResumeAsync(first, contentHash, cancellationToken);
-            }
-            await ReserveAsync(transaction, payment.PayerAccount, payment.ModelId, amount, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
         }
-        return await CompleteAsync(payment, cancellationToken);
     }
 
     /// <summary>The recovery pass: finishes a payment left pending (a crash or a lost Ledger answer between steps).</summary>
@@ -137,16 +147,9 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, LedgerS
         {
             try
             {
-                transfer = (await ledger.TransferAsync(new TransferRequest
-                {
-                    RequestId = payment.LedgerTransferId,
-                    FromAccount = payment.PayerAccount,
-                    ToAccount = GatewayRules.TreasuryAccount(payment.ModelId),
-                    Asset = LedgerCalls.Pov,
-                    Amount = payment.Amount,
-                    // From the request, not the payment: every copy of one request sends the Ledger the same content.
-                    Memo = $"usage charge {payment.RequestId}",
-                }, cancellationToken: cancellationToken)).Transfer;
+                var request = new TransferBatchRequest { RequestId = Guid.CreateVersion7(time.GetUtcNow()).ToString() };
+                request.Legs.Add(LedgerCalls.ChargeLeg(payment));
+                transfer = (await ledger.TransferBatchAsync(request, cancellationToken: cancellationToken)).Transfers[0];
             }
             catch (RpcException ex) when (LedgerCalls.IsRefused(ex))
             {

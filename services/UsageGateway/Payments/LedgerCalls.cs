@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Perspective.Contracts.Ledger.V1;
 using Perspective.ServiceDefaults.Errors;
+using Perspective.UsageGateway.Domain;
 
 namespace Perspective.UsageGateway.Payments;
 
@@ -13,6 +15,22 @@ internal static class LedgerCalls
     /// gateway sent something wrong, and is left to surface as an internal error rather than be dressed up as the caller's fault.
     /// </summary>
     public static bool IsRefused(RpcException ex) => ex.StatusCode == StatusCode.FailedPrecondition;
+
+    /// <summary>
+    /// The Ledger leg of a charge: its transfer id is derived from the request, and its content comes from the request, not
+    /// the payment row, so every copy of one request sends the Ledger the same leg and the Ledger replays it rather than
+    /// paying twice. Charges always go as TransferBatch legs (alone or many together): a leg committed by one batch is
+    /// recognised by any later batch, which a plain Transfer under the same id would refuse as already used.
+    /// </summary>
+    public static TransferLeg ChargeLeg(PaymentRecord payment) => new()
+    {
+        TransferId = payment.LedgerTransferId,
+        FromAccount = payment.PayerAccount,
+        ToAccount = GatewayRules.TreasuryAccount(payment.ModelId),
+        Asset = Pov,
+        Amount = payment.Amount,
+        Memo = $"usage charge {payment.RequestId}",
+    };
 
     public static DomainException BalanceShort(string payer, long amount) =>
         DomainException.FailedPrecondition($"balance short: {payer} has less than {amount} POV available");

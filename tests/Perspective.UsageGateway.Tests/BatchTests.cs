@@ -1,0 +1,75 @@
+using Grpc.Core;
+using Perspective.Contracts.Gateway.V1;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Testing;
+
+namespace Perspective.UsageGateway.Tests;
+
+/// <summary>Charges arriving together are paid in batches (group commit): each exactly once, each refusal its own.</summary>
+public sealed class BatchTests(TestInfrastructure infrastructure) : GatewayTestBase(infrastructure)
+{
+    // One writer: while its batch is at the database or the Ledger, every other charge of the burst queues behind it.
+    protected override Dictionary<string, string?> GatewaySettings => new() { ["Gateway:ChargeWriters"] = "1" };
+
+    [Fact]
+    public async Task A_burst_of_charges_is_paid_in_batches_each_once_and_only_the_charges_that_must_fail_do()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000_000);
+        await AllowAsync("bob", model.ModelId, 25); // room for two charges of 10
+        await AllowAsync("dave", model.ModelId, 1_000); // dave holds no POV: the Ledger refuses his legs
+        var alice = Enumerable.Range(0, 90).Select(i => Charge(model.ModelId, "alice", 1 + i % 3)).ToList();
+        var bob = Enumerable.Range(0, 5).Select(_ => Charge(model.ModelId, "bob", 1)).ToList();
+        var dave = Enumerable.Range(0, 2).Select(_ => Charge(model.ModelId, "dave", 1)).ToList();
+        List<ChargeUsageRequest> all = [.. alice.Take(45), .. bob, .. dave, .. alice.Skip(45)];
+
+        var outcomes = await Task.WhenAll(all.Select(async request =>
+        {
+            try
+            {
+                return (request.RequestId, Paid: await ChargeAsync(request), Refused: (RpcException?)null);
+            }
+            catch (RpcException ex)
+            {
+                return (request.RequestId, Paid: (ChargeUsageResponse?)null, Refused: ex);
+            }
+        }));
+        var byId = outcomes.ToDictionary(o => o.RequestId);
+
+        var aliceSpent = alice.Sum(r => r.Units * Price);
+        Assert.All(alice, r => Assert.Equal(r.Units * Price, byId[r.RequestId].Paid!.Payment.Amount));
+        var bobOutcomes = bob.Select(r => byId[r.RequestId]).ToList();
+        Assert.Equal(2, bobOutcomes.Count(o => o.Paid is not null));
+        Assert.All(bobOutcomes.Where(o => o.Paid is null), o =>
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, o.Refused!.StatusCode);
+            Assert.Contains("allowance short", o.Refused.Status.Detail);
+        });
+        Assert.All(dave, r =>
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, byId[r.RequestId].Refused!.StatusCode);
+            Assert.Contains("balance short", byId[r.RequestId].Refused!.Status.Detail);
+        });
+
+        Assert.Equal(AliceGenesis - aliceSpent, (await BalanceAsync("alice")).Total);
+        Assert.Equal(BobGenesis - 20, (await BalanceAsync("bob")).Total);
+        Assert.Equal(0, (await BalanceAsync("dave")).Total);
+        Assert.Equal(aliceSpent + 20, (await BalanceAsync(Treasury(model.ModelId))).Total);
+        Assert.Equal((aliceSpent, 0L), Used(await AllowanceAsync("alice", model.ModelId)));
+        Assert.Equal((20L, 0L), Used(await AllowanceAsync("bob", model.ModelId)));
+        Assert.Equal((0L, 0L), Used(await AllowanceAsync("dave", model.ModelId)));
+        Assert.Equal(90, (await PaymentsOfAsync("alice")).Count);
+        Assert.Equal(2, (await PaymentsOfAsync("bob")).Count);
+        Assert.Empty(await PaymentsOfAsync("dave"));
+
+        // One Ledger transfer per paid charge, with fewer journal entries than transfers: charges shared batches.
+        var transfers = (await Ledger.ListTransfersAsync(new ListTransfersRequest { Account = Treasury(model.ModelId), PageSize = 1_000 },
+            As("alice"), cancellationToken: Ct)).Transfers;
+        Assert.Equal(92, transfers.Count);
+        Assert.Equal(92, transfers.Select(t => t.TransferId).Distinct().Count());
+        Assert.True(transfers.Select(t => t.Receipt.Sequence).Distinct().Count() < transfers.Count,
+            "every charge of the burst was a journal entry of its own: nothing was batched");
+    }
+
+    private static (long Used, long Reserved) Used(Allowance allowance) => (allowance.UsedAmount, allowance.ReservedAmount);
+}
