@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Options;
+using Perspective.Governance;
 using Perspective.PlatformGovernance.Api;
+using Perspective.PlatformGovernance.Data;
+using Perspective.PlatformGovernance.Domain;
 using Perspective.ServiceDefaults;
 
 namespace Perspective.PlatformGovernance;
@@ -13,6 +17,16 @@ public static class PlatformGovernanceHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        builder.AddGovernanceEngine<PlatformDaoHost>();
+        builder.Services.AddOptions<PlatformOptions>().BindConfiguration(PlatformOptions.Section);
+        builder.Services.AddSingleton<PlatformStore>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PlatformOptions>>().Value;
+            return new Parameters(options.PlatformSettings.ToSettings("Governance:PlatformSettings"),
+                options.DefaultSettings.ToSettings("Governance:DefaultSettings"));
+        });
+        builder.Services.AddHostedService<PlatformBootstrap>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

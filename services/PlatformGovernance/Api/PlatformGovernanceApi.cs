@@ -1,14 +1,221 @@
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Perspective.Contracts.Platform.V1;
+using Perspective.Governance.Api;
+using Perspective.Governance.Data;
+using Perspective.Governance.Domain;
+using Perspective.Governance.Engine;
+using Perspective.PlatformGovernance.Data;
+using Perspective.PlatformGovernance.Domain;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Auth;
+using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.PlatformGovernance.Api;
 
-/// <summary>
-/// gRPC endpoints of <c>perspective.platform.v1.PlatformGovernanceService</c>: map proto to domain and back, nothing else.
-/// RPCs not overridden here answer UNIMPLEMENTED until their issue lands.
-/// </summary>
+/// <summary>gRPC endpoints of <c>perspective.platform.v1.PlatformGovernanceService</c>: map proto to domain and back, nothing else.</summary>
 [Authorize(Policy = AuthPolicies.KnownRole)]
-public sealed class PlatformGovernanceApi : PlatformGovernanceService.PlatformGovernanceServiceBase
+public sealed class PlatformGovernanceApi(
+    ProposalCommands commands,
+    GovernanceStore store,
+    GovernanceQueries queries,
+    PlatformStore platform,
+    Parameters parameters,
+    TimeProvider time) : PlatformGovernanceService.PlatformGovernanceServiceBase
 {
+    public override async Task<GetDaoResponse> GetDao(GetDaoRequest request, ServerCallContext context)
+    {
+        var dao = await store.GetDaoAsync(PlatformDaoHost.DaoId, context.CancellationToken)
+            ?? throw new InvalidOperationException("the platform DAO does not exist (it is created at start)");
+        return new GetDaoResponse
+        {
+            Dao = new PlatformDao
+            {
+                VotingAsset = dao.VotingAsset,
+                Settings = GovernanceMapping.ToProto(dao.CurrentSettings),
+                CreatedAt = GovernanceMapping.Time(dao.CreatedAt),
+                SettingsUpdatedAt = GovernanceMapping.Time(dao.SettingsUpdatedAt),
+            },
+        };
+    }
+
+    public override async Task<CreateProposalResponse> CreateProposal(CreateProposalRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var requestId = Rules.RequestId(request.RequestId);
+        Rules.Title(request.Title);
+        Rules.Description(request.Description);
+        PlatformActions.Validate(request.Actions, parameters);
+        var hash = Rules.RequestHash(ProposalCommands.CreateRpc, caller.Account, PlatformDaoHost.DaoId, request.ToByteArray());
+        var row = await commands.CreateAsync(new NewProposal(requestId, PlatformDaoHost.DaoId, caller.Account, request.Title, request.Description,
+            PlatformActions.ToJson(request.Actions), request.Actions.Count, hash), context.CancellationToken);
+        return new CreateProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
+    }
+
+    public override async Task<CancelProposalResponse> CancelProposal(CancelProposalRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var requestId = Rules.RequestId(request.RequestId);
+        var proposalId = Rules.ProposalId(request.ProposalId);
+        var hash = Rules.RequestHash(ProposalCommands.CancelRpc, caller.Account, "", request.ToByteArray());
+        var row = await commands.CancelAsync(requestId, proposalId, caller.Account, request.Reason, hash, context.CancellationToken);
+        return new CancelProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
+    }
+
+    public override async Task<GetProposalResponse> GetProposal(GetProposalRequest request, ServerCallContext context) =>
+        new() { Proposal = await ToProtoAsync(await GetAsync(request.ProposalId, context.CancellationToken), context.CancellationToken) };
+
+    public override async Task<ListProposalsResponse> ListProposals(ListProposalsRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.PageSize);
+        var state = GovernanceMapping.StateFilter(request.State);
+        var rows = await store.ListAsync(PlatformDaoHost.DaoId, state, string.IsNullOrEmpty(request.ProposerAccount) ? null : request.ProposerAccount,
+            GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
+        var response = new ListProposalsResponse
+        {
+            NextPageToken = Paging.NextToken(GovernanceMapping.CursorText(rows.LastOrDefault()?.Position ?? 0), rows.Count, size),
+        };
+        response.Proposals.AddRange(rows.Select(r => ToProto(r, r.VotesDigest ?? "")));
+        return response;
+    }
+
+    public override async Task<CastVoteResponse> CastVote(CastVoteRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var requestId = Rules.RequestId(request.RequestId);
+        var proposalId = Rules.ProposalId(request.ProposalId);
+        var support = Rules.Support((int)request.Support);
+        Rules.Reason("reason", request.Reason);
+        var hash = Rules.RequestHash(ProposalCommands.VoteRpc, caller.Account, "", request.ToByteArray());
+        var (vote, proposal) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
+        return new CastVoteResponse
+        {
+            Vote = GovernanceMapping.ToProto(vote),
+            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
+        };
+    }
+
+    public override async Task<GetVoteResponse> GetVote(GetVoteRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var proposalId = Rules.ProposalId(request.ProposalId);
+        var voter = string.IsNullOrEmpty(request.VoterAccount) ? caller.Account : request.VoterAccount;
+        var vote = await store.GetVoteAsync(proposalId, voter, context.CancellationToken)
+            ?? throw DomainException.NotFound($"{voter} has not voted on proposal {proposalId}");
+        return new GetVoteResponse { Vote = GovernanceMapping.ToProto(vote) };
+    }
+
+    public override async Task<ListVotesResponse> ListVotes(ListVotesRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.PageSize);
+        var proposal = await GetAsync(request.ProposalId, context.CancellationToken);
+        var rows = await store.ListVotesAsync(proposal.ProposalId, GovernanceMapping.Cursor(request.PageToken) ?? 0, size, context.CancellationToken);
+        var response = new ListVotesResponse
+        {
+            NextPageToken = Paging.NextToken(GovernanceMapping.CursorText(rows.LastOrDefault()?.Ordinal ?? 0), rows.Count, size),
+        };
+        response.Votes.AddRange(rows.Select(GovernanceMapping.ToProto));
+        return response;
+    }
+
+    public override async Task<GetTallyResponse> GetTally(GetTallyRequest request, ServerCallContext context)
+    {
+        var proposal = await GetAsync(request.ProposalId, context.CancellationToken);
+        return new GetTallyResponse
+        {
+            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
+        };
+    }
+
+    public override async Task<GetParameterResponse> GetParameter(GetParameterRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Key))
+        {
+            throw DomainException.InvalidArgument("key", "is required");
+        }
+        var spec = parameters.Find(request.Key) ?? throw DomainException.NotFound($"parameter {request.Key} is not a known parameter");
+        var stored = await platform.ParametersAsync(null, null, context.CancellationToken);
+        return new GetParameterResponse { Parameter = ToProto(spec, stored.GetValueOrDefault(spec.Key)) };
+    }
+
+    public override async Task<ListParametersResponse> ListParameters(ListParametersRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.PageSize);
+        var after = Paging.After(request.PageToken);
+        var stored = await platform.ParametersAsync(null, null, context.CancellationToken);
+        var page = parameters.All.Where(s => after is null || string.CompareOrdinal(s.Key, after) > 0).Take(size).ToList();
+        var response = new ListParametersResponse { NextPageToken = Paging.NextToken(page.LastOrDefault()?.Key ?? "", page.Count, size) };
+        response.Parameters.AddRange(page.Select(s => ToProto(s, stored.GetValueOrDefault(s.Key))));
+        return response;
+    }
+
+    public override async Task<GetStandardResponse> GetStandard(GetStandardRequest request, ServerCallContext context)
+    {
+        var id = Rules.Uuid("standard_id", request.StandardId);
+        var row = await platform.GetStandardAsync(id, context.CancellationToken) ?? throw DomainException.NotFound($"standard {id} not found");
+        return new GetStandardResponse { Standard = ToProto(row) };
+    }
+
+    public override async Task<ListStandardsResponse> ListStandards(ListStandardsRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.PageSize);
+        var rows = await platform.ListStandardsAsync(string.IsNullOrEmpty(request.Title) ? null : request.Title,
+            GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
+        var response = new ListStandardsResponse
+        {
+            NextPageToken = Paging.NextToken(GovernanceMapping.CursorText(rows.LastOrDefault()?.Position ?? 0), rows.Count, size),
+        };
+        response.Standards.AddRange(rows.Select(ToProto));
+        return response;
+    }
+
+    private async Task<ProposalRow> GetAsync(string proposalId, CancellationToken ct)
+    {
+        var id = Rules.ProposalId(proposalId);
+        return await store.GetAsync(id, ct) ?? throw ProposalCommands.ProposalNotFound(id);
+    }
+
+    private async Task<PlatformProposal> ToProtoAsync(ProposalRow row, CancellationToken ct) => ToProto(row, await queries.DigestAsync(row, ct));
+
+    private PlatformProposal ToProto(ProposalRow row, string digest)
+    {
+        var proposal = new PlatformProposal
+        {
+            ProposalId = row.ProposalId.ToString("D"),
+            ProposerAccount = row.Proposer,
+            Title = row.Title,
+            Description = row.Description,
+            State = (Contracts.Governance.V1.ProposalState)row.State,
+            SnapshotSequence = row.SnapshotSequence,
+            Settings = GovernanceMapping.ToProto(row.FrozenSettings),
+            Timeline = GovernanceMapping.Timeline(row),
+            Tally = GovernanceMapping.ToProto(row, digest, time.GetUtcNow()),
+            FailureReason = row.FailureReason,
+        };
+        proposal.Actions.AddRange(PlatformActions.FromJson(row.Actions));
+        return proposal;
+    }
+
+    private static Parameter ToProto(ParameterSpec spec, ParameterRow? row) => new()
+    {
+        Key = spec.Key,
+        Type = spec.Type,
+        Value = Parameters.ToValue(spec, row?.Value ?? spec.DefaultText),
+        DefaultValue = Parameters.ToValue(spec, spec.DefaultText),
+        Description = spec.Description,
+        UpdatedByProposalId = row?.UpdatedByProposalId.ToString("D") ?? "",
+        UpdatedAt = row is null ? null : GovernanceMapping.Time(row.UpdatedAt),
+    };
+
+    private static Standard ToProto(StandardRow s) => new()
+    {
+        StandardId = s.StandardId.ToString("D"),
+        Title = s.Title,
+        Version = s.Version,
+        Text = s.Text,
+        TextDigest = s.TextDigest,
+        ProposalId = s.ProposalId.ToString("D"),
+        PublishedAt = GovernanceMapping.Time(s.PublishedAt),
+    };
 }
