@@ -50,6 +50,26 @@ public sealed class PlatformTests(TestInfrastructure infrastructure) : PlatformT
     }
 
     [Fact]
+    public async Task With_approval_required_a_passed_listing_lists_the_model_and_a_passed_ban_bans_it_for_good()
+    {
+        var approval = await PassAndRequestAsync(SetParameter("listing_requires_approval", new ParameterValue { BoolValue = true }),
+            new PlatformAction { Signal = new SignalAction() });
+        Assert.Equal(ProposalState.Executed, approval.State);
+        await Eventually.WaitAsync(() => ScalarAsync<int>(Registry, "select count(*)::int from inbox_messages where consumer like '%PlatformParameterConsumer'"),
+            n => n >= 1, TimeSpan.FromSeconds(20), "the registry taking the parameter");
+        var model = await NewModelAsync("APPR");
+        Assert.Equal(ModelStatus.PendingListing, model.Status);
+
+        var list = await PassAndRequestAsync(new PlatformAction { ListModel = new ListModelAction { ModelId = model.ModelId } });
+        await WaitStateAsync(list.ProposalId, ProposalState.Executed);
+        Assert.Equal(ModelStatus.Listed, (await ModelAsync(model.ModelId)).Status);
+
+        var ban = await PassAndRequestAsync(new PlatformAction { BanModel = new BanModelAction { ModelId = model.ModelId, Reason = "fraud" } });
+        await WaitStateAsync(ban.ProposalId, ProposalState.Executed);
+        Assert.Equal(ModelStatus.Banned, (await ModelAsync(model.ModelId)).Status);
+    }
+
+    [Fact]
     public async Task A_passed_standard_is_published_and_a_second_with_the_same_title_and_version_fails_at_execution()
     {
         var p = await PassAndRequestAsync(new PlatformAction { PublishStandard = Standard("Model safety", "1.0.0", "Models must log refusals.") });
