@@ -15,6 +15,7 @@ public static class GovernanceEngineExtensions
         builder.AddServiceClient<LedgerService.LedgerServiceClient>("Ledger");
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section);
         builder.Services.AddSingleton<GovernanceStore>();
+        builder.Services.AddSingleton<GovernanceMetrics>();
         builder.Services.AddSingleton<LedgerSnapshots>();
         builder.Services.AddSingleton<ProposalCommands>();
         builder.Services.AddSingleton<GovernanceQueries>();

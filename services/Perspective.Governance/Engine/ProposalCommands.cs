@@ -15,7 +15,8 @@ public sealed record NewProposal(Guid RequestId, string DaoId, string Proposer, 
 /// Ledger calls per request: CreateProposal 3 (head, proposer's balance at the head, supply at the head),
 /// CastVote 1 (the voter's balance at the snapshot), CancelProposal 0; a replay 0.
 /// </summary>
-public sealed class ProposalCommands(NpgsqlDataSource dataSource, GovernanceStore store, LedgerSnapshots ledger, TimeProvider time)
+public sealed class ProposalCommands(NpgsqlDataSource dataSource, GovernanceStore store, LedgerSnapshots ledger, GovernanceMetrics metrics,
+    TimeProvider time)
 {
     public const string CreateRpc = "CreateProposal";
     public const string CancelRpc = "CancelProposal";
@@ -79,6 +80,7 @@ public sealed class ProposalCommands(NpgsqlDataSource dataSource, GovernanceStor
             await store.InsertAsync(tx, proposal, ct);
             await store.InsertRequestAsync(tx, n.RequestId, CreateRpc, n.RequestHash, proposal.ProposalId, now, ct);
             await tx.CommitAsync(ct);
+            metrics.ProposalCreated();
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "proposals_one_live")
         {
@@ -188,6 +190,7 @@ public sealed class ProposalCommands(NpgsqlDataSource dataSource, GovernanceStor
             await store.InsertRequestAsync(tx, requestId, VoteRpc, requestHash, proposalId, now, ct);
             await store.UpdateAsync(tx, counted, ct);
             await tx.CommitAsync(ct);
+            metrics.VoteCast();
             return (vote, counted);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "votes_proposal_id_voter_key")

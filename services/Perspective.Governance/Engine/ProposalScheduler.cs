@@ -33,6 +33,7 @@ public sealed partial class ProposalScheduler(
     IDaoHost host,
     ExecutionAnswers answers,
     IOutbox outbox,
+    GovernanceMetrics metrics,
     TimeProvider time,
     IOptions<SchedulerOptions> options,
     ILogger<ProposalScheduler> logger) : BackgroundService
@@ -72,13 +73,14 @@ public sealed partial class ProposalScheduler(
         await using var tx = await db.BeginTransactionAsync(ct);
         var now = time.GetUtcNow();
         var steps = 0;
+        var counted = new List<Action>();
         foreach (var p in await store.ClaimDueAsync(tx, now, ct))
         {
             // A savepoint per proposal: one that cannot be stepped (a bug, a bad row) does not hold back the others.
             await tx.SaveAsync("step", ct);
             try
             {
-                if (await StepAsync(tx, p, now, ct))
+                if (await StepAsync(tx, p, now, counted, ct))
                 {
                     steps++;
                 }
@@ -91,10 +93,11 @@ public sealed partial class ProposalScheduler(
             }
         }
         await tx.CommitAsync(ct);
+        counted.ForEach(count => count());
         return steps;
     }
 
-    private async Task<bool> StepAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
+    private async Task<bool> StepAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, List<Action> counted, CancellationToken ct)
     {
         var nowUtc = now.UtcDateTime;
         switch (Lifecycle.Next(p, now))
@@ -103,7 +106,8 @@ public sealed partial class ProposalScheduler(
                 await store.UpdateAsync(tx, p with { State = (short)ProposalState.Active, NextDueAt = p.VotingEndsAt }, ct);
                 return true;
             case StepKind.Decide:
-                await DecideAsync(tx, p, now, ct);
+                var passed = await DecideAsync(tx, p, now, ct);
+                counted.Add(() => metrics.Decided(passed));
                 return true;
             case StepKind.Queue:
                 await store.UpdateAsync(tx, p with { State = (short)ProposalState.Queued, NextDueAt = p.ExecutableAt }, ct);
@@ -115,6 +119,7 @@ public sealed partial class ProposalScheduler(
                 var own = await host.ExecuteOwnActionsAsync(tx, requested, now, ct);
                 await answers.RecordOwnAsync(tx, requested, host.Name, own, now, ct);
                 await answers.SettleAsync(tx, requested, now, ct);
+                counted.Add(metrics.ExecutionRequested);
                 return true;
             case StepKind.Expire:
                 await store.UpdateAsync(tx, p with
@@ -134,7 +139,7 @@ public sealed partial class ProposalScheduler(
     }
 
     /// <summary>The final tally from the frozen settings and the recorded votes, its digest, the result and ProposalDecided.</summary>
-    private async Task DecideAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
+    private async Task<bool> DecideAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
     {
         var tally = p.Tally();
         var votes = await store.AllVotesAsync(tx.Connection!, tx, p.ProposalId, ct);
@@ -161,6 +166,7 @@ public sealed partial class ProposalScheduler(
         }
         await store.UpdateAsync(tx, decided, ct);
         await outbox.EnqueueAsync(tx, host.Decided(decided, tally, digest, now), ct);
+        return tally.Passed;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Governance scheduler pass failed; the next pass retries")]
