@@ -52,6 +52,37 @@ public sealed class DeliveryTests(TestInfrastructure infrastructure) : SubDaoTes
     }
 
     [Fact]
+    public async Task A_redelivered_execution_request_changes_the_fee_once_and_is_answered_once()
+    {
+        var requests = await Bus.ObserveAsync<ExecutionRequested>();
+        var model = await NewModelAsync("AGIN", price: 25);
+        var p = await ProposeAsync("carol", model.ModelId, Fee(33));
+        await OpenAsync(p);
+        await VoteAsync("carol", p.ProposalId, VoteSupport.For);
+        await CloseAsync(p.ProposalId);
+        await ExecuteAsync(p.ProposalId);
+        await WaitStateAsync(p.ProposalId, ProposalState.Executed);
+        var request = await requests.WaitForAsync(e => e.ProposalId == p.ProposalId);
+
+        await Bus.PublishAsync(request);
+        await Eventually.WaitAsync(() => RegistryScalarAsync<int>("select count(*)::int from inbox_messages where consumer like '%SubDaoExecutionConsumer'"),
+            n => n >= 2, TimeSpan.FromSeconds(20), "the registry taking the request again");
+
+        var history = await Models.GetModelHistoryAsync(new Perspective.Contracts.Registry.V1.GetModelHistoryRequest { ModelId = model.ModelId }, As("anyone"),
+            cancellationToken: Ct);
+        Assert.Equal([25L, 33L], history.Entries.Select(e => e.NewPrice.AmountPerUnit));
+        Assert.Equal(1, await RegistryScalarAsync<int>("select count(*)::int from outbox_messages where message_type like '%ProposalActionExecuted'"));
+        Assert.Equal(ProposalState.Executed, (await GetAsync(p.ProposalId)).State);
+        Assert.Equal(1, await SubDaoScalarAsync<int>("select count(*)::int from proposal_actions"));
+    }
+
+    private async Task<T> RegistryScalarAsync<T>(string sql)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(Registry.DatabaseConnectionString);
+        return (await Dapper.SqlMapper.ExecuteScalarAsync<T>(db, sql))!;
+    }
+
+    [Fact]
     public async Task A_redelivered_model_registration_creates_one_dao_and_keeps_its_settings()
     {
         var model = await NewModelAsync("ONCE");
