@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Dapper;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Perspective.Contracts.Governance.V1;
@@ -71,6 +73,18 @@ public abstract class SubDaoTestBase(TestInfrastructure infrastructure) : IAsync
         ["Governance:DefaultSettings:LateQuorumExtensionSeconds"] = "0",
     };
 
+    /// <summary>Calls the sub-DAO services made to the Ledger, by gRPC method name.</summary>
+    protected ConcurrentDictionary<string, int> LedgerCalls { get; } = new(StringComparer.Ordinal);
+
+    private sealed class CountingHandler(ConcurrentDictionary<string, int> calls) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            calls.AddOrUpdate(request.RequestUri!.Segments[^1], 1, (_, n) => n + 1);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     /// <summary>Settings a test class adds to the sub-DAO the base starts.</summary>
     protected virtual Dictionary<string, string?> ExtraSubDaoSettings => [];
 
@@ -112,8 +126,13 @@ public abstract class SubDaoTestBase(TestInfrastructure infrastructure) : IAsync
         {
             settings[key] = value;
         }
-        return Track(ServiceUnderTest.StartAsync(SubDaoGovernanceHost.Build, Infrastructure, SubDaoDatabase,
-            builder => builder.Services.AddSingleton<TimeProvider>(Clock), settings, Broker));
+        return Track(ServiceUnderTest.StartAsync(SubDaoGovernanceHost.Build, Infrastructure, SubDaoDatabase, builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(Clock);
+            // Counts the calls this service makes to the Ledger, by method (the gRPC client is named after its type).
+            builder.Services.Configure<HttpClientFactoryOptions>(nameof(LedgerService.LedgerServiceClient),
+                options => options.HttpMessageHandlerBuilderActions.Add(handlers => handlers.AdditionalHandlers.Add(new CountingHandler(LedgerCalls))));
+        }, settings, Broker));
     }
 
     private async Task<ServiceUnderTest> Track(Task<ServiceUnderTest> starting)
