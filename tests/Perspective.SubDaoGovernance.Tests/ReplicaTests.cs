@@ -53,7 +53,8 @@ public sealed class ReplicaTests(TestInfrastructure infrastructure) : SubDaoTest
     [Fact]
     public async Task The_background_scheduler_moves_proposals_on_its_own_when_time_passes()
     {
-        var running = await StartSubDaoAsync(new() { ["Governance:Scheduler:Enabled"] = "true", ["Governance:Scheduler:IntervalMs"] = "50" });
+        // A replica whose background loop runs (the base's own replica has it off); the base stops it at the end.
+        await StartSubDaoAsync(new() { ["Governance:Scheduler:Enabled"] = "true", ["Governance:Scheduler:IntervalMs"] = "50" });
         var model = await NewModelAsync("AUTO");
         var p = await ProposeAsync("carol", model.ModelId, Signal());
         Clock.SetUtcNow(Time(p.Timeline.VotingStartsAt));
@@ -62,6 +63,6 @@ public sealed class ReplicaTests(TestInfrastructure infrastructure) : SubDaoTest
         Clock.SetUtcNow(Time(p.Timeline.VotingEndsAt).AddMinutes(10));
         var executed = await WaitStateAsync(p.ProposalId, ProposalState.Executed);
         Assert.Equal(TallyOutcome.Passed, executed.Tally.Outcome);
-        Assert.NotNull(running);
+        Assert.Equal(Time(p.Timeline.VotingEndsAt).AddMinutes(10), Time(executed.Timeline.ExecutableAt));
     }
 }
