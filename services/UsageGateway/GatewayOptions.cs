@@ -19,9 +19,9 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// Writers paying queued charges in batches (group commit). Each has at most one batch in flight, so this many batches
-    /// overlap: one reserving, one at the Ledger, one being marked paid.
+    /// overlap: while one waits for the Ledger, the other reserves or marks paid.
     /// </summary>
-    public int ChargeWriters { get; set; } = 3;
+    public int ChargeWriters { get; set; } = 2;
 
     /// <summary>Most charges one batch pays (at most 1,000, the Ledger's TransferBatch limit).</summary>
     public int ChargeBatchMax { get; set; } = 250;

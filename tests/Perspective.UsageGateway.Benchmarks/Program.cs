@@ -103,8 +103,19 @@ try
         await analyze.ExecuteNonQueryAsync();
     }
 
+    var ceilingCpuBefore = ProcessCpu.Snapshot(infrastructure);
     var ceiling = await Load.RunAsync(chargesPerScenario * 2, concurrency, CheckAsync);
+    var ceilingCpu = ProcessCpu.Snapshot(infrastructure).Since(ceilingCpuBefore);
+    using var steps = new BatchSteps();
+    var cpuBefore = ProcessCpu.Snapshot(infrastructure);
     var closed = await Load.RunAsync(chargesPerScenario, concurrency, ChargeAsync);
+    var cpu = ProcessCpu.Snapshot(infrastructure).Since(cpuBefore);
+    var stepReport = steps.Report();
+    // The events of the charges must keep up too: a dispatcher falling behind would grow the outbox without bound.
+    var unsentAfterClosed = await UnsentAsync(gateway);
+    var drain = System.Diagnostics.Stopwatch.StartNew();
+    await Eventually.WaitAsync(() => UnsentAsync(gateway), n => n == 0, TimeSpan.FromMinutes(5), "the outbox drained");
+    var drainSeconds = drain.Elapsed.TotalSeconds;
     var open = await Load.RunAtRateAsync(Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10)), openLoopRate, ChargeAsync);
 
     var verify = await ledgerClient.VerifyJournalAsync(new VerifyJournalRequest(), service);
@@ -116,6 +127,11 @@ try
     Console.WriteLine($"| ceiling: bare unary gRPC (health Check), {concurrency} in flight | {ceiling.PerSecond:N0} | {ceiling.P50Ms:0.0} | {ceiling.P99Ms:0.0} |");
     Console.WriteLine($"| ChargeUsage, closed loop, {concurrency} in flight | {closed.PerSecond:N0} | {closed.P50Ms:0.0} | {closed.P99Ms:0.0} |");
     Console.WriteLine($"| ChargeUsage, open loop at {openLoopRate:N0}/s | {open.PerSecond:N0} | {open.P50Ms:0.0} | {open.P99Ms:0.0} |");
+    Console.WriteLine();
+    Console.WriteLine($"closed loop: {unsentAfterClosed} UsagePaid events not yet published when it ended, all published {drainSeconds:0.0} s later");
+    Console.WriteLine($"closed loop batches: {stepReport}");
+    Console.WriteLine($"CPU per call, ceiling: {string.Join(", ", ceilingCpu.Select(c => $"{c.Key} {c.Value * 1e6 / (chargesPerScenario * 2):N0} µs"))}");
+    Console.WriteLine($"CPU per charge, closed loop: {string.Join(", ", cpu.Select(c => $"{c.Key} {c.Value * 1e6 / chargesPerScenario:N0} µs"))}");
 }
 finally
 {
@@ -127,3 +143,126 @@ finally
 }
 
 static string Payer(int i) => $"payer-{i}";
+
+static async Task<long> UnsentAsync(ServiceUnderTest gateway)
+{
+    await using var connection = new Npgsql.NpgsqlConnection(gateway.DatabaseConnectionString);
+    await connection.OpenAsync();
+    await using var count = new Npgsql.NpgsqlCommand("select count(*) from outbox_messages where sent_at is null", connection);
+    return (long)(await count.ExecuteScalarAsync())!;
+}
+
+/// <summary>CPU seconds used by this process (client and the three services) and by the PostgreSQL and RabbitMQ it started, from /proc.</summary>
+internal sealed class ProcessCpu(Dictionary<string, double> seconds)
+{
+    private const string Self = "dotnet (client + services)";
+
+    private Dictionary<string, double> Seconds { get; } = seconds;
+
+    /// <summary>The postmaster of the benchmark's PostgreSQL and the node of its RabbitMQ, found by their folders.</summary>
+    public static ProcessCpu Snapshot(TestInfrastructure infrastructure)
+    {
+        const double TicksPerSecond = 100.0; // USER_HZ on Linux
+        var processes = new Dictionary<int, (int Parent, string Name, double Seconds)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                processes[pid] = (int.Parse(fields[1], CultureInfo.InvariantCulture), name,
+                    (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond);
+            }
+            catch (IOException)
+            {
+                // The process ended while being read.
+            }
+        }
+        // Only the benchmark's own processes and their children: other work on the machine (a build, another test run) is not counted.
+        var roots = new Dictionary<int, string> { [Environment.ProcessId] = Self };
+        var postmaster = File.ReadLines(Path.Combine(infrastructure.Postgres.Root, "data", "postmaster.pid")).First();
+        roots[int.Parse(postmaster, CultureInfo.InvariantCulture)] = "postgres";
+        foreach (var pid in processes.Keys.Where(pid => processes[pid].Name.StartsWith("beam", StringComparison.Ordinal)))
+        {
+            try
+            {
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Contains(infrastructure.RabbitMq.Root, StringComparison.Ordinal))
+                {
+                    roots[pid] = "rabbitmq";
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        string? GroupOf(int pid)
+        {
+            for (var p = pid; p > 1 && processes.TryGetValue(p, out var info); p = info.Parent)
+            {
+                if (roots.TryGetValue(p, out var group))
+                {
+                    return group;
+                }
+            }
+            return null;
+        }
+        var totals = new Dictionary<string, double> { [Self] = 0, ["postgres"] = 0, ["rabbitmq"] = 0 };
+        foreach (var (pid, info) in processes)
+        {
+            if (GroupOf(pid) is { } group)
+            {
+                totals[group] += info.Seconds;
+            }
+        }
+        return new ProcessCpu(totals);
+    }
+
+    public Dictionary<string, double> Since(ProcessCpu before) => Seconds.ToDictionary(s => s.Key, s => s.Value - before.Seconds.GetValueOrDefault(s.Key));
+}
+
+/// <summary>The gateway's batch metrics, read in this process while the closed loop runs: mean batch size and mean step times.</summary>
+internal sealed class BatchSteps : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener listener = new();
+    private readonly Dictionary<string, (double Sum, long Count)> totals = [];
+
+    public BatchSteps()
+    {
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : instrument.Name, value));
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Add("size", value));
+        listener.Start();
+    }
+
+    private void Add(string key, double value)
+    {
+        lock (totals)
+        {
+            var (sum, count) = totals.GetValueOrDefault(key);
+            totals[key] = (sum + value, count + 1);
+        }
+    }
+
+    public string Report()
+    {
+        lock (totals)
+        {
+            return string.Join(", ", totals.Select(t => t.Key == "size"
+                ? $"{t.Value.Count:N0} batches of {t.Value.Sum / Math.Max(1, t.Value.Count):0.0} charges on average"
+                : $"{t.Key} {t.Value.Sum * 1000 / Math.Max(1, t.Value.Count):0.0} ms"));
+        }
+    }
+
+    public void Dispose() => listener.Dispose();
+}

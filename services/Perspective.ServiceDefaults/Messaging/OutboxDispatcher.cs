@@ -9,7 +9,7 @@ using Npgsql;
 namespace Perspective.ServiceDefaults.Messaging;
 
 /// <summary>
-/// Publishes outbox rows to RabbitMQ in order and stamps them sent. Each row's id becomes the message id,
+/// Publishes outbox rows to RabbitMQ, a batch at a time in position order, and stamps them sent. Each row's id becomes the message id,
 /// so a row published twice (a crash between publish and stamp) is dropped by the consumers' inbox.
 /// Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice at once.
 /// While the broker or the database is down it backs off and retries; nothing is lost because nothing is deleted unsent.
@@ -74,17 +74,13 @@ internal sealed partial class OutboxDispatcher(
             for update skip locked
             """, new { settings.BatchSize }, transaction, cancellationToken: cancellationToken))).ToList();
 
-        var sent = new List<Guid>(rows.Count);
-        Exception? failure = null;
+        var ready = new List<(Row Row, Type Type, object Message)>(rows.Count);
         foreach (var row in rows)
         {
-            Type type;
-            object message;
             try
             {
-                type = eventTypes.Resolve(row.MessageType);
-                message = JsonSerializer.Deserialize(row.Payload, type, Outbox.Json)
-                          ?? throw new JsonException("the payload is null");
+                var type = eventTypes.Resolve(row.MessageType);
+                ready.Add((row, type, JsonSerializer.Deserialize(row.Payload, type, Outbox.Json) ?? throw new JsonException("the payload is null")));
             }
             catch (Exception ex) when (ex is InvalidOperationException or JsonException or NotSupportedException)
             {
@@ -92,25 +88,34 @@ internal sealed partial class OutboxDispatcher(
                 await connection.ExecuteAsync(new CommandDefinition(
                     "update outbox_messages set parked_at = @ParkedAt, attempts = attempts + 1, last_error = @Error where id = @Id",
                     new { row.Id, ParkedAt = time.GetUtcNow(), Error = ex.Message }, transaction, cancellationToken: cancellationToken));
-                continue;
             }
+        }
+
+        // The batch is published at once and its confirms awaited together: one publish at a time, each waiting for its
+        // confirm, could not keep up with the payment path. Order across rows is not promised (docs/ARCHITECTURE.md).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.PublishTimeoutMs);
+        var outcomes = await Task.WhenAll(ready.Select(async item =>
+        {
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(settings.PublishTimeoutMs);
-                await bus.Publish(message, type, context => context.MessageId = row.Id, timeout.Token);
+                await bus.Publish(item.Message, item.Type, context => context.MessageId = item.Row.Id, timeout.Token);
+                return (item.Row.Id, Error: (Exception?)null);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                // Keep order: stop at the first row that fails, stamp what went out, retry the rest later.
-                failure = ex;
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "update outbox_messages set attempts = attempts + 1, last_error = @Error where id = @Id",
-                    new { row.Id, Error = ex.Message }, transaction, cancellationToken: cancellationToken));
-                break;
+                return (item.Row.Id, Error: ex);
             }
-            sent.Add(row.Id);
+        }));
+        var sent = outcomes.Where(o => o.Error is null).Select(o => o.Id).ToList();
+        var failed = outcomes.Where(o => o.Error is not null).ToList();
+        foreach (var (id, error) in failed)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update outbox_messages set attempts = attempts + 1, last_error = @Error where id = @Id",
+                new { Id = id, Error = error!.Message }, transaction, cancellationToken: cancellationToken));
         }
+        var failure = failed.Count > 0 ? failed[0].Error : null;
         if (sent.Count > 0)
         {
             // One statement stamps the batch: a row per statement cost more than publishing it.
