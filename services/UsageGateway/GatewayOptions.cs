@@ -26,6 +26,12 @@ public sealed class GatewayOptions
     /// <summary>Most charges one batch pays (at most 1,000, the Ledger's TransferBatch limit).</summary>
     public int ChargeBatchMax { get; set; } = 250;
 
+    /// <summary>
+    /// Most charges waiting for a writer. When the database or the Ledger is slow the queue fills, and further charges are
+    /// refused UNAVAILABLE with nothing stored, instead of waiting longer than their callers do.
+    /// </summary>
+    public int ChargeQueueCapacity { get; set; } = 5_000;
+
     /// <summary>How often the recovery pass looks for stuck payments and authorizations and for expired authorizations.</summary>
     public int SweepIntervalMs { get; set; } = 1_000;
 

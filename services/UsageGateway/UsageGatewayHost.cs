@@ -27,6 +27,7 @@ public static class UsageGatewayHost
         builder.Services.AddSingleton<GatewayStore>();
         builder.Services.AddSingleton<ModelCache>();
         builder.Services.AddSingleton<ProviderRateLimiter>();
+        builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<ChargeBatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ChargeBatcher>());
         builder.Services.AddSingleton<ChargeService>();

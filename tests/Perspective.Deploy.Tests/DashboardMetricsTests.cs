@@ -5,23 +5,28 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
+using Perspective.Contracts.Gateway.V1;
 using Perspective.Contracts.Ledger.V1;
+using Perspective.Contracts.Registry.V1;
 using Perspective.Ledger;
+using Perspective.ModelRegistry;
 using Perspective.ServiceDefaults.Auth;
 using Perspective.Testing;
+using Perspective.UsageGateway;
 
 namespace Perspective.Deploy.Tests;
 
 /// <summary>
-/// Every metric a dashboard queries is one a service really emits: the Ledger runs in-process with telemetry on and an
-/// in-memory exporter, serves a transfer, and what its OpenTelemetry pipeline exported (its own meter, ASP.NET Core,
+/// Every metric a dashboard queries is one a service really emits: the Ledger, the registry and the gateway run in-process
+/// with telemetry on and in-memory exporters, serve a transfer and a charge, and what their OpenTelemetry pipelines exported (its own meter, ASP.NET Core,
 /// Kestrel, runtime, Npgsql, MassTransit) is mapped to Prometheus names by the collector's rule (<see cref="PrometheusNames"/>).
 /// PostgreSQL and RabbitMQ start only for this class (its fixture), not for the file checks, and stop once collected.
 /// </summary>
 public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixture<EmittedMetrics>
 {
-    /// <summary>Dashboards whose metrics the Ledger alone emits or shares with every service (ServiceDefaults).</summary>
-    private static readonly string[] Covered = ["deploy/k8s/dashboards/ledger.json", "deploy/k8s/dashboards/service-red.json"];
+    /// <summary>Dashboards whose metrics the Ledger and the gateway emit or every service shares (ServiceDefaults).</summary>
+    private static readonly string[] Covered =
+        ["deploy/k8s/dashboards/ledger.json", "deploy/k8s/dashboards/payments.json", "deploy/k8s/dashboards/service-red.json"];
 
     public static TheoryData<string> LedgerCoveredDashboards => [.. Covered];
 
@@ -34,7 +39,7 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
         Assert.NotEmpty(queried);
         var missing = queried.Where(q => !emitted.ContainsKey(q.Metric)).Select(q => $"{q.Metric} (in: {q.Query})").Distinct().ToList();
         Assert.True(missing.Count == 0,
-            $"{dashboard} queries metrics the Ledger does not emit:\n  {string.Join("\n  ", missing)}\n"
+            $"{dashboard} queries metrics the Ledger and the gateway do not emit:\n  {string.Join("\n  ", missing)}\n"
             + $"emitted:\n  {string.Join("\n  ", emitted.Select(e => $"{e.Key} <- {e.Value}").Order(StringComparer.Ordinal))}");
     }
 
@@ -44,6 +49,20 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
         // A new dashboard (payments, governance, treasury) joins the list above, or a test of its own service's metrics.
         var dashboards = Directory.EnumerateFiles(Repo.Path("deploy/k8s/dashboards"), "*.json").Select(Repo.Relative).Order(StringComparer.Ordinal);
         Assert.Equal(Covered.Order(StringComparer.Ordinal), dashboards);
+    }
+
+    [Fact]
+    public void The_gateway_emits_its_payment_metrics()
+    {
+        var emitted = metrics.Names;
+        foreach (var name in new[]
+                 {
+                     "gateway_charges_total", "gateway_charge_duration_seconds_bucket", "gateway_payments_paid_total", "gateway_paid_amount_total",
+                     "gateway_charge_batch_size_bucket", "gateway_charge_batch_step_duration_seconds_bucket",
+                 })
+        {
+            Assert.True(emitted.ContainsKey(name), $"{name} is not emitted");
+        }
     }
 
     [Fact]
@@ -118,7 +137,7 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
 }
 
 /// <summary>
-/// What the Ledger's OpenTelemetry pipeline exports, collected once: Prometheus series name → the instrument, unit,
+/// What the Ledger's and the gateway's OpenTelemetry pipelines export, collected once: Prometheus series name → the instrument, unit,
 /// type, meter and attribute keys it comes from (shown when a dashboard asks for something else).
 /// </summary>
 public sealed class EmittedMetrics : IAsyncLifetime
@@ -144,9 +163,10 @@ public sealed class EmittedMetrics : IAsyncLifetime
     private static async Task<IReadOnlyDictionary<string, string>> CollectAsync(TestInfrastructure infrastructure)
     {
         var exported = new List<Metric>();
-        // Its own reader, collected on demand: no export interval to wait for, and observable gauges are read at that moment.
-        using var reader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
-        var database = await infrastructure.CreateDatabaseAsync("deploy_metrics");
+        // Its own reader per host, collected on demand: no export interval to wait for, and observable gauges are read at that moment.
+        using var ledgerReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
+        using var gatewayReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
+        var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("deploy_metrics");
         var settings = new Dictionary<string, string?>
         {
             ["Ledger:Genesis:Code"] = "POV",
@@ -156,10 +176,15 @@ public sealed class EmittedMetrics : IAsyncLifetime
             ["Ledger:Genesis:Allocations:0:Amount"] = "1000000",
         };
         // Telemetry:Enabled must be known when the host adds its defaults, before the test's settings are layered on: an argument.
-        BuildService build = (args, configure) => LedgerHost.Build([.. args, "--Telemetry:Enabled=true"], configure);
-        await using (var ledger = await ServiceUnderTest.StartAsync(build, infrastructure, database,
-                         builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader)),
-                         settings))
+        static BuildService WithTelemetry(BuildService build) => (args, configure) => build([.. args, "--Telemetry:Enabled=true"], configure);
+        await using var ledger = await ServiceUnderTest.StartAsync(WithTelemetry(LedgerHost.Build), infrastructure, await infrastructure.CreateDatabaseAsync("deploy_ledger"),
+            builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(ledgerReader)), settings, broker);
+        await using var registry = await ServiceUnderTest.StartAsync(ModelRegistryHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("deploy_registry"),
+            settings: new Dictionary<string, string?> { ["Services:Ledger"] = ledger.Address }, broker: broker);
+        await using var gateway = await ServiceUnderTest.StartAsync(WithTelemetry(UsageGatewayHost.Build), infrastructure,
+            await infrastructure.CreateDatabaseAsync("deploy_gateway"),
+            builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(gatewayReader)),
+            new Dictionary<string, string?> { ["Services:Ledger"] = ledger.Address, ["Services:ModelRegistry"] = registry.Address }, broker);
         {
             var client = new LedgerService.LedgerServiceClient(ledger.Channel);
             var alice = TestTokens.Bearer("alice", Roles.User);
@@ -183,7 +208,33 @@ public sealed class EmittedMetrics : IAsyncLifetime
                 Asset = "POV",
                 Amount = -1,
             }, alice, cancellationToken: ct).ResponseAsync);
-            Assert.True(reader.Collect(10_000), "the metrics were not collected");
+
+            // The payment path: a model, an allowance, one charge paid and one refused.
+            var model = (await new ModelRegistryService.ModelRegistryServiceClient(registry.Channel).RegisterModelAsync(new RegisterModelRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                Name = "metrics model",
+                Description = "emits the payment metrics",
+                ProviderAccount = "provider-1",
+                Token = new TokenSpec { Symbol = "MTRC", Name = "metrics token", Decimals = 6, TotalSupply = 1_000 },
+                Price = new Price { AmountPerUnit = 3, Unit = UsageUnit.Request },
+            }, TestTokens.Bearer("carol", Roles.User), cancellationToken: ct)).Model;
+            var payments = new UsageGatewayService.UsageGatewayServiceClient(gateway.Channel);
+            await payments.SetAllowanceAsync(new SetAllowanceRequest { RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, CapAmount = 100 },
+                alice, cancellationToken: ct);
+            var provider = TestTokens.Bearer("provider-1", Roles.Provider);
+            await payments.ChargeUsageAsync(new ChargeUsageRequest { RequestId = Guid.NewGuid().ToString(), ModelId = model.ModelId, PayerAccount = "alice", Units = 2 },
+                provider, cancellationToken: ct);
+            await Assert.ThrowsAsync<RpcException>(() => payments.ChargeUsageAsync(new ChargeUsageRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                ModelId = model.ModelId,
+                PayerAccount = "alice",
+                Units = 1_000,
+            }, provider, cancellationToken: ct).ResponseAsync);
+
+            Assert.True(ledgerReader.Collect(10_000), "the Ledger's metrics were not collected");
+            Assert.True(gatewayReader.Collect(10_000), "the gateway's metrics were not collected");
 
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var metric in exported.ToList())

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Perspective.Contracts.Events;
 
 namespace Perspective.ServiceDefaults.Messaging;
 
@@ -91,22 +92,31 @@ internal sealed partial class OutboxDispatcher(
             }
         }
 
-        // The batch is published at once and its confirms awaited together: one publish at a time, each waiting for its
-        // confirm, could not keep up with the payment path. Order across rows is not promised (docs/ARCHITECTURE.md).
+        // Rows of different entities are published at once and their confirms awaited together (one publish at a time,
+        // each waiting for its confirm, could not keep up with the payment path); rows of one entity (a model's status
+        // changes) go one after the other in position order, so they arrive in the order they were made.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.PublishTimeoutMs);
-        var outcomes = await Task.WhenAll(ready.Select(async item =>
+        var perEntity = ready.GroupBy(item => item.Message is IIntegrationEvent e ? e.EntityId : item.Row.Id.ToString(), StringComparer.Ordinal);
+        var outcomes = (await Task.WhenAll(perEntity.Select(async rows =>
         {
-            try
+            var results = new List<(Guid Id, Exception? Error)>();
+            foreach (var item in rows)
             {
-                await bus.Publish(item.Message, item.Type, context => context.MessageId = item.Row.Id, timeout.Token);
-                return (item.Row.Id, Error: (Exception?)null);
+                try
+                {
+                    await bus.Publish(item.Message, item.Type, context => context.MessageId = item.Row.Id, timeout.Token);
+                    results.Add((item.Row.Id, null));
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Later rows of this entity wait for the next pass, to stay behind it.
+                    results.Add((item.Row.Id, ex));
+                    break;
+                }
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                return (item.Row.Id, Error: ex);
-            }
-        }));
+            return results;
+        }))).SelectMany(r => r).ToList();
         var sent = outcomes.Where(o => o.Error is null).Select(o => o.Id).ToList();
         var failed = outcomes.Where(o => o.Error is not null).ToList();
         foreach (var (id, error) in failed)
@@ -115,7 +125,12 @@ internal sealed partial class OutboxDispatcher(
                 "update outbox_messages set attempts = attempts + 1, last_error = @Error where id = @Id",
                 new { Id = id, Error = error!.Message }, transaction, cancellationToken: cancellationToken));
         }
-        var failure = failed.Count > 0 ? failed[0].Error : null;
+        // Back off only when nothing went out (the broker is down): one row that keeps failing must not slow the others.
+        var failure = failed.Count > 0 && sent.Count == 0 ? failed[0].Error : null;
+        if (failed.Count > 0 && sent.Count > 0)
+        {
+            LogPartial(logger, failed.Count, sent.Count, failed[0].Error!.Message);
+        }
         if (sent.Count > 0)
         {
             // One statement stamps the batch: a row per statement cost more than publishing it.
@@ -136,6 +151,9 @@ internal sealed partial class OutboxDispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {Id} ({MessageType}) can never be published and is parked: {Reason}")]
     private static partial void LogParked(ILogger logger, Guid id, string messageType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: {Failed} rows failed to publish and are retried on a later pass; {Sent} went out: {Reason}")]
+    private static partial void LogPartial(ILogger logger, int failed, int sent, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox dispatch failed (attempt {Failures}), retrying: {Reason}")]
     private static partial void LogFailed(ILogger logger, int failures, string reason);

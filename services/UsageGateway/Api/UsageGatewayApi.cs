@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
@@ -16,7 +17,7 @@ namespace Perspective.UsageGateway.Api;
 /// <summary>gRPC endpoints of <c>perspective.gateway.v1.UsageGatewayService</c>: check input and caller, call the payment services, map back.</summary>
 [Authorize(Policy = AuthPolicies.KnownRole)]
 public sealed class UsageGatewayApi(
-    GatewayStore store, ModelCache models, ChargeService charges, MeteredService metered, ProviderRateLimiter rateLimiter, TimeProvider time)
+    GatewayStore store, ModelCache models, ChargeService charges, MeteredService metered, ProviderRateLimiter rateLimiter, GatewayMetrics metrics, TimeProvider time)
     : UsageGatewayService.UsageGatewayServiceBase
 {
     private const string SetAllowanceKind = "set-allowance";
@@ -109,11 +110,22 @@ public sealed class UsageGatewayApi(
 
     // ---------------- charges and payments ----------------
 
-    public override Task<ChargeUsageResponse> ChargeUsage(ChargeUsageRequest request, ServerCallContext context)
+    public override async Task<ChargeUsageResponse> ChargeUsage(ChargeUsageRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.Provider);
-        rateLimiter.Take(caller.Account, context);
-        return charges.ChargeAsync(request, caller, context.CancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var caller = context.Caller().RequireRole(Roles.Provider);
+            rateLimiter.Take(caller.Account, context);
+            var response = await charges.ChargeAsync(request, caller, context.CancellationToken);
+            metrics.ChargeAnswered(started, null);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            metrics.ChargeAnswered(started, ex);
+            throw;
+        }
     }
 
     public override async Task<GetPaymentResponse> GetPayment(GetPaymentRequest request, ServerCallContext context)

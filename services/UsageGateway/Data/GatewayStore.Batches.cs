@@ -91,15 +91,15 @@ public sealed partial class GatewayStore
             "delete from payments p using unnest(@requestIds::uuid[]) as k(id) where p.request_id = k.id and p.status = 1",
             new { requestIds = requestIds.ToArray() }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>Locks, in request-id order, those of <paramref name="requestIds"/> whose payment is still pending; returns them.</summary>
-    public async Task<HashSet<Guid>> LockPendingPaymentsAsync(NpgsqlTransaction transaction, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken) =>
-        [.. await transaction.Connection!.QueryAsync<Guid>(new CommandDefinition(
+    /// <summary>Locks, in request-id order, those of <paramref name="requestIds"/> whose payment is still pending; returns their payment ids.</summary>
+    public async Task<Dictionary<Guid, Guid>> LockPendingPaymentsAsync(NpgsqlTransaction transaction, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken) =>
+        (await transaction.Connection!.QueryAsync<(Guid RequestId, Guid PaymentId)>(new CommandDefinition(
             """
-            select p.request_id from unnest(@requestIds::uuid[]) as k(id) join payments p on p.request_id = k.id
+            select p.request_id, p.payment_id from unnest(@requestIds::uuid[]) as k(id) join payments p on p.request_id = k.id
             where p.status = 1
             order by p.request_id
             for update of p
-            """, new { requestIds = requestIds.ToArray() }, transaction, cancellationToken: cancellationToken))];
+            """, new { requestIds = requestIds.ToArray() }, transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.RequestId, r => r.PaymentId);
 
     /// <summary>Marks payments paid with their Ledger transfer and the response every retry of their request gets.</summary>
     public async Task MarkPaidAsync(NpgsqlTransaction transaction, IReadOnlyList<(PaymentRecord Paid, byte[] Response)> payments, CancellationToken cancellationToken)

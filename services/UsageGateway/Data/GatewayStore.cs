@@ -205,7 +205,8 @@ public sealed partial class GatewayStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return [.. await connection.QueryAsync<Guid>(new CommandDefinition(
-            "select request_id from payments where status = 1 and created_at < @before order by created_at limit @limit",
+            // Charges only: a metered payment pending is its authorization's settle, which the authorization sweep resumes.
+            "select request_id from payments where status = 1 and kind = 1 and created_at < @before order by created_at limit @limit",
             new { before, limit }, cancellationToken: cancellationToken))];
     }
 

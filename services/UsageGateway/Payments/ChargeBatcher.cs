@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
@@ -17,23 +16,21 @@ using Perspective.UsageGateway.Domain;
 
 namespace Perspective.UsageGateway.Payments;
 
-/// <summary>What the batch did with one charge; anything but <see cref="Paid"/> is finished by <see cref="ChargeService"/> one by one.</summary>
+/// <summary>What the batch did with one charge.</summary>
 public enum BatchVerdict
 {
     /// <summary>Paid in the batch: the response is final.</summary>
     Paid,
 
-    /// <summary>The request id was stored before (a retry or a concurrent copy): answer from its payment.</summary>
-    Known,
-
-    /// <summary>Reserved, but the Ledger refused the batch (some payer short): make this charge's transfer alone.</summary>
-    TransferAlone,
-
-    /// <summary>The money moved, but the payment was no longer pending when the batch came to mark it (a concurrent copy).</summary>
-    MarkAlone,
+    /// <summary>
+    /// Not finished by the batch in the common way: the request id was stored before (a retry or a concurrent copy), the
+    /// Ledger refused this charge's leg (its payer short), or its row changed while the batch was at the Ledger. The
+    /// caller finishes it one by one from the stored row (<see cref="ChargeService"/>), which is what a retry would do.
+    /// </summary>
+    Resume,
 }
 
-public sealed record BatchResult(BatchVerdict Verdict, ChargeUsageResponse? Response = null, Contracts.Ledger.V1.Transfer? Transfer = null);
+public sealed record BatchResult(BatchVerdict Verdict, ChargeUsageResponse? Response = null);
 
 /// <summary>
 /// Group commit for ChargeUsage, as the Ledger's writer does for transfers: charges queue up, and each of a few writers
@@ -51,7 +48,7 @@ public sealed partial class ChargeBatcher(
     IOutbox outbox,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    IMeterFactory meters,
+    GatewayMetrics metrics,
     ILogger<ChargeBatcher> logger) : BackgroundService
 {
     private const int LedgerLegsMax = 1_000;
@@ -60,46 +57,61 @@ public sealed partial class ChargeBatcher(
     // trace from the provider's call to the Ledger's commit); the other charges of the batch are links.
     private static readonly ActivitySource Tracing = new(PerspectiveTelemetry.SourceName(UsageGatewayHost.Service));
 
-    private sealed class QueuedCharge(PaymentRecord payment)
+    private sealed class QueuedCharge(PaymentRecord payment, CancellationToken caller)
     {
-        public PaymentRecord Payment { get; } = payment;
+        /// <summary>The pending payment; its creation time is set when the batch reserves it (the recovery pass measures from it).</summary>
+        public PaymentRecord Payment { get; set; } = payment;
+        public CancellationToken Caller { get; } = caller;
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
         public TaskCompletionSource<BatchResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private readonly Channel<QueuedCharge> queue = Channel.CreateUnbounded<QueuedCharge>();
-    private readonly Histogram<int> batchSizes = meters.Create(PerspectiveTelemetry.MeterName(UsageGatewayHost.Service)).CreateHistogram<int>(
-        "gateway.charge.batch.size", "{charge}", "Charges paid together in one batch",
-        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000] });
+    private readonly Channel<QueuedCharge> queue = Channel.CreateBounded<QueuedCharge>(new BoundedChannelOptions(Math.Max(1, options.Value.ChargeQueueCapacity))
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+    });
 
-    // Where a batch's time goes: reserving (one transaction), the Ledger call, marking paid (one transaction).
-    private readonly Histogram<double> stepDurations = meters.Create(PerspectiveTelemetry.MeterName(UsageGatewayHost.Service)).CreateHistogram<double>(
-        "gateway.charge.batch.step.duration", "s", "Time one step of a charge batch took",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+    // Cancelled only when the host's shutdown timeout runs out: until then a stopping gateway finishes what it queued.
+    private readonly CancellationTokenSource abort = new();
 
     /// <summary>Queues a validated pending charge; completes with the batch's verdict or throws the refusal.</summary>
     public Task<BatchResult> SubmitAsync(PaymentRecord payment, CancellationToken cancellationToken)
     {
-        var item = new QueuedCharge(payment);
+        var item = new QueuedCharge(payment, cancellationToken);
         if (!queue.Writer.TryWrite(item))
         {
-            throw new DomainException(DomainErrorKind.Unavailable, "the gateway is shutting down; retry with the same request id");
+            // Full (the database or the Ledger is slow) or stopping: refused before anything was stored.
+            throw new DomainException(DomainErrorKind.Unavailable, "the gateway is overloaded or stopping: nothing was charged; retry with the same request id");
         }
-        // The caller may stop waiting; the batch still finishes the charge, and a retry gets its receipt.
+        // A caller gone before its batch starts is dropped unpaid; once the batch has reserved it, the charge is finished
+        // even if the caller stopped waiting, and a retry gets its receipt.
         return item.Done.Task.WaitAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Value.ChargeWriters)).Select(_ => Task.Run(() => RunWriterAsync(stoppingToken), stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        metrics.WatchQueue(() => queue.Reader.Count);
+        return Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Value.ChargeWriters)).Select(_ => Task.Run(() => RunWriterAsync(abort.Token), CancellationToken.None)));
+    }
 
+    /// <summary>Stops taking charges, lets the writers pay what is queued and in flight, and cuts them off only at the host's shutdown timeout.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
+        await using (cancellationToken.Register(abort.Cancel))
+        {
+            await base.StopAsync(cancellationToken);
+        }
         while (queue.Reader.TryRead(out var left))
         {
-            left.Done.TrySetException(new DomainException(DomainErrorKind.Unavailable, "the gateway is shutting down; retry with the same request id"));
+            left.Done.TrySetException(new DomainException(DomainErrorKind.Unavailable, "the gateway is stopping: nothing was charged; retry with the same request id"));
         }
+    }
+
+    public override void Dispose()
+    {
+        abort.Dispose();
+        base.Dispose();
     }
 
     private async Task RunWriterAsync(CancellationToken stoppingToken)
@@ -113,13 +125,18 @@ public sealed partial class ChargeBatcher(
                 batch.Clear();
                 while (batch.Count < max && queue.Reader.TryRead(out var item))
                 {
+                    if (item.Caller.IsCancellationRequested)
+                    {
+                        item.Done.TrySetCanceled(item.Caller);
+                        continue;
+                    }
                     batch.Add(item);
                 }
                 if (batch.Count == 0)
                 {
                     continue;
                 }
-                batchSizes.Record(batch.Count);
+                metrics.Batch(batch.Count);
                 try
                 {
                     await PayAsync(batch, stoppingToken);
@@ -167,11 +184,11 @@ public sealed partial class ChargeBatcher(
         {
             var started = Stopwatch.GetTimestamp();
             var reserved = await ReserveAsync(leaders, cancellationToken);
-            started = RecordStep("reserve", started);
+            started = metrics.Step("reserve", started);
             var transferred = await TransferAsync(reserved, cancellationToken);
-            started = RecordStep("ledger", started);
+            started = metrics.Step("ledger", started);
             await MarkPaidAsync(transferred, cancellationToken);
-            RecordStep("mark_paid", started);
+            metrics.Step("mark_paid", started);
         }
         finally
         {
@@ -182,24 +199,19 @@ public sealed partial class ChargeBatcher(
         }
     }
 
-    private long RecordStep(string step, long started)
-    {
-        var now = Stopwatch.GetTimestamp();
-        stepDurations.Record(Stopwatch.GetElapsedTime(started, now).TotalSeconds, new KeyValuePair<string, object?>("step", step));
-        return now;
-    }
-
     private static async Task AnswerLikeAsync(QueuedCharge copy, QueuedCharge leader)
     {
         if (!copy.Payment.ContentHash.AsSpan().SequenceEqual(leader.Payment.ContentHash))
         {
             // Another request under the same id: let the one-by-one path compare it with what was stored.
-            await leader.Done.Task.ContinueWith(_ => copy.Done.TrySetResult(new BatchResult(BatchVerdict.Known)), TaskScheduler.Default);
+            await leader.Done.Task.ContinueWith(_ => copy.Done.TrySetResult(new BatchResult(BatchVerdict.Resume)), TaskScheduler.Default);
             return;
         }
         try
         {
-            copy.Done.TrySetResult(await leader.Done.Task);
+            // Only a paid answer is shared; anything else is resumed from the stored row by the copy itself.
+            var result = await leader.Done.Task;
+            copy.Done.TrySetResult(result.Verdict == BatchVerdict.Paid ? result : new BatchResult(BatchVerdict.Resume));
         }
         catch (Exception ex)
         {
@@ -211,6 +223,12 @@ public sealed partial class ChargeBatcher(
     private async Task<List<QueuedCharge>> ReserveAsync(List<QueuedCharge> charges, CancellationToken cancellationToken)
     {
         var now = GatewayRules.Now(time);
+        foreach (var charge in charges)
+        {
+            // Stamped now, not when it was queued: the recovery pass resumes a pending payment only once it is older than
+            // Gateway:ResumeAfterMs, and a charge must not look stuck while its batch still holds it.
+            charge.Payment = charge.Payment with { CreatedAt = now.UtcDateTime };
+        }
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -254,7 +272,7 @@ public sealed partial class ChargeBatcher(
 
                 foreach (var charge in charges.Where(c => !inserted.Contains(c.Payment.RequestId)))
                 {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Known));
+                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
                 }
                 foreach (var (charge, reason) in refused)
                 {
@@ -275,7 +293,8 @@ public sealed partial class ChargeBatcher(
     {
         var moved = new List<(QueuedCharge, Contracts.Ledger.V1.Transfer?)>(charges.Count);
         moved.AddRange(charges.Where(c => c.Payment.Amount == 0).Select(c => (c, (Contracts.Ledger.V1.Transfer?)null)));
-        foreach (var chunk in charges.Where(c => c.Payment.Amount > 0).Chunk(LedgerLegsMax))
+        var queue = new Queue<QueuedCharge[]>(charges.Where(c => c.Payment.Amount > 0).Chunk(LedgerLegsMax));
+        while (queue.TryDequeue(out var chunk))
         {
             var request = new TransferBatchRequest { RequestId = Guid.CreateVersion7(time.GetUtcNow()).ToString() };
             request.Legs.AddRange(chunk.Select(c => LedgerCalls.ChargeLeg(c.Payment)));
@@ -286,11 +305,21 @@ public sealed partial class ChargeBatcher(
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.AlreadyExists or StatusCode.InvalidArgument)
             {
-                // All or nothing: one leg the Ledger refuses (a payer short) refuses the batch, and nothing moved. Each charge
-                // of it is then made alone, so only the charges that must fail do.
+                // All or nothing: the leg the Ledger refused (its payer short) stopped the batch and nothing moved. That
+                // charge is finished alone (and refused there, naming the balance); the others go again as a batch.
+                var refused = LedgerCalls.RefusedLeg(ex);
+                if (refused is { } index && index < chunk.Length)
+                {
+                    chunk[index].Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
+                    if (chunk.Length > 1)
+                    {
+                        queue.Enqueue([.. chunk[..index], .. chunk[(index + 1)..]]);
+                    }
+                    continue;
+                }
                 foreach (var charge in chunk)
                 {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.TransferAlone));
+                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
                 }
                 continue;
             }
@@ -334,7 +363,10 @@ public sealed partial class ChargeBatcher(
                 foreach (var (charge, transfer) in moved)
                 {
                     var key = Key(charge);
-                    if (!pending.Contains(charge.Payment.RequestId) || !allowances.TryGetValue(key, out var allowance))
+                    // The row must still be this batch's own (same payment id): a row released and inserted again by another
+                    // copy while the batch was at the Ledger is finished from what is stored, one by one.
+                    if (!pending.TryGetValue(charge.Payment.RequestId, out var pendingId) || pendingId != charge.Payment.PaymentId
+                        || !allowances.TryGetValue(key, out var allowance))
                     {
                         alone.Add((charge, transfer));
                         continue;
@@ -361,6 +393,7 @@ public sealed partial class ChargeBatcher(
                     await outbox.EnqueueAsync(transaction, events, cancellationToken);
                 }
                 await transaction.CommitAsync(cancellationToken);
+                metrics.Paid("charge", rows.Count, paid.Sum(p => p.Charge.Payment.Amount));
 
                 foreach (var (charge, response) in paid)
                 {
@@ -368,7 +401,7 @@ public sealed partial class ChargeBatcher(
                 }
                 foreach (var (charge, transfer) in alone)
                 {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.MarkAlone, Transfer: transfer));
+                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
                 }
                 return;
             }

@@ -26,7 +26,8 @@ namespace Perspective.UsageGateway.Payments;
 /// (2); a Ledger refusal (balance short) deletes the pending payment and releases its reservation, so a refused charge
 /// leaves nothing behind.
 /// </summary>
-public sealed class ChargeService(GatewayStore store, ModelCache models, ChargeBatcher batcher, LedgerService.LedgerServiceClient ledger, IOutbox outbox, TimeProvider time)
+public sealed class ChargeService(
+    GatewayStore store, ModelCache models, ChargeBatcher batcher, LedgerService.LedgerServiceClient ledger, IOutbox outbox, GatewayMetrics metrics, TimeProvider time)
 {
     public async Task<ChargeUsageResponse> ChargeAsync(ChargeUsageRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -72,20 +73,15 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, ChargeB
         };
 
         var result = await batcher.SubmitAsync(payment, cancellationToken);
-        switch (result.Verdict)
+        if (result.Verdict == BatchVerdict.Paid)
         {
-            case BatchVerdict.Paid:
-                return result.Response!;
-            case BatchVerdict.TransferAlone:
-                return await CompleteAsync(payment, cancellationToken);
-            case BatchVerdict.MarkAlone:
-                return await MarkPaidAsync(payment, result.Transfer, cancellationToken);
-            default:
-                // Stored before: a retry, or a concurrent copy that got there first.
-                var first = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
-                            ?? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id");
-                return await ResumeAsync(first, contentHash, cancellationToken);
+            return result.Response!;
         }
+        // Stored before (a retry, a concurrent copy that got there first), or left for one-by-one completion: finish it
+        // from the stored row, as a retry would.
+        var stored = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
+                     ?? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id");
+        return await ResumeAsync(stored, contentHash, cancellationToken);
     }
 
     /// <summary>The recovery pass: finishes a payment left pending (a crash or a lost Ledger answer between steps).</summary>
@@ -218,6 +214,7 @@ public sealed class ChargeService(GatewayStore store, ModelCache models, ChargeB
             await store.MarkPaidAsync(transaction, payment.RequestId, paid.LedgerTransferId, paid.LedgerSequence, paid.LedgerHash, response.ToByteArray(), cancellationToken);
             await outbox.EnqueueAsync(transaction, UsagePaidOf(paid, now), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            metrics.Paid("charge", 1, paid.Amount);
             return response;
         }
     }

@@ -32,6 +32,23 @@ internal static class LedgerCalls
         Memo = $"usage charge {payment.RequestId}",
     };
 
+    /// <summary>
+    /// The index of the leg a TransferBatch refusal names ("legs[7].amount: …", the Ledger's documented form), or null
+    /// when the message names none.
+    /// </summary>
+    public static int? RefusedLeg(RpcException ex)
+    {
+        var detail = ex.Status.Detail ?? "";
+        if (!detail.StartsWith("legs[", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var close = detail.IndexOf(']', StringComparison.Ordinal);
+        return close > 5 && int.TryParse(detail.AsSpan(5, close - 5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            ? index
+            : null;
+    }
+
     public static DomainException BalanceShort(string payer, long amount) =>
         DomainException.FailedPrecondition($"balance short: {payer} has less than {amount} POV available");
 }

@@ -23,7 +23,7 @@ namespace Perspective.UsageGateway.Payments;
 /// request id, or the recovery pass for a row stuck mid-flight, repeats the Ledger call (the Ledger replays it) and finishes.
 /// </summary>
 public sealed class MeteredService(
-    GatewayStore store, ModelCache models, ChargeService charges, LedgerService.LedgerServiceClient ledger, IOutbox outbox, TimeProvider time,
+    GatewayStore store, ModelCache models, ChargeService charges, LedgerService.LedgerServiceClient ledger, IOutbox outbox, GatewayMetrics metrics, TimeProvider time,
     IOptions<GatewayOptions> options)
 {
     private const string AuthorizeKind = "authorize";
@@ -247,8 +247,10 @@ public sealed class MeteredService(
                 throw DomainException.FailedPrecondition($"authorization {authorization.AuthorizationId} expired");
             }
         }
-        return await InTransactionAsync(async transaction =>
+        var newlyPaid = false;
+        var settled = await InTransactionAsync(async transaction =>
         {
+            newlyPaid = false;
             var current = (await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken))!;
             if (current.Status == AuthorizationStatus.Settled)
             {
@@ -264,8 +266,14 @@ public sealed class MeteredService(
             await outbox.EnqueueAsync(transaction, ChargeService.UsagePaidOf(paid, now), cancellationToken);
             var response = new SettleUsageResponse { Authorization = GatewayMapping.ToProto(current), Payment = GatewayMapping.ToProto(paid) };
             await store.CompleteRequestAsync(transaction, requestId, response.ToByteArray(), cancellationToken);
+            newlyPaid = true;
             return response;
         }, cancellationToken);
+        if (newlyPaid)
+        {
+            metrics.Paid("metered", 1, payment.Amount);
+        }
+        return settled;
     }
 
     // ------------------------------------------------------------------ cancel and expiry
