@@ -32,6 +32,22 @@ public sealed class EngineRuleTests
     }
 
     [Fact]
+    public void Exactly_at_the_threshold_passes_unanimity_passes_at_10000_and_a_tie_never_passes()
+    {
+        var sixty = Majority with { PassThresholdBps = 6_000 };
+        Assert.True(Tally.Compute(sixty, 1_000_000, 1, 1, 0, 600_000, 400_000, 0).Passed);
+        Assert.False(Tally.Compute(sixty, 1_000_000, 1, 1, 0, 599_999, 400_001, 0).Passed);
+        var unanimity = Majority with { PassThresholdBps = 10_000 };
+        Assert.True(Tally.Compute(unanimity, 1_000_000, 1, 0, 0, 300_000, 0, 0).Passed);
+        Assert.False(Tally.Compute(unanimity, 1_000_000, 1, 1, 0, 999_999, 1, 0).Passed);
+        Assert.False(Tally.Compute(Majority, 1_000_000, 1, 1, 0, 300_000, 300_000, 0).ThresholdReached);
+        // At the lowest threshold For / (For + Against) ≥ 0.01 % alone would pass a tie (or a loss); For > Against refuses it.
+        var lowest = Majority with { PassThresholdBps = 1 };
+        Assert.False(Tally.Compute(lowest, 1_000_000, 1, 1, 0, 300_000, 300_000, 0).ThresholdReached);
+        Assert.False(Tally.Compute(lowest, 1_000_000, 1, 1, 0, 300_000, 300_001, 0).ThresholdReached);
+    }
+
+    [Fact]
     public void Threshold_products_beyond_int64_are_exact_and_sums_beyond_it_are_refused()
     {
         var huge = Tally.Compute(Majority, long.MaxValue, 1, 1, 0, long.MaxValue / 2 + 1, long.MaxValue / 2, 0);

@@ -18,7 +18,7 @@ public sealed record Tally(
 {
     public long VoteCount => checked(ForCount + AgainstCount + AbstainCount);
 
-    /// <summary>Passed: quorum reached (For + Abstain ≥ quorum weight, exactly at quorum passes) and For beyond the threshold.</summary>
+    /// <summary>Passed: quorum reached (For + Abstain ≥ quorum weight, exactly at quorum passes) and For at or beyond the threshold.</summary>
     public bool Passed => QuorumReached && ThresholdReached;
 
     public static Tally Compute(Settings settings, long supplyAtSnapshot,
@@ -26,9 +26,11 @@ public sealed record Tally(
     {
         var quorumWeight = QuorumWeightOf(supplyAtSnapshot, settings.QuorumBps);
         var quorumReached = checked(forWeight + abstainWeight) >= quorumWeight;
-        // For / (For + Against) > threshold, in integers: a tie at 5,000 bps is defeated, and no votes for or
-        // against is defeated (0 > 0 is false). Int128 because weight × 10,000 can exceed int64.
-        var thresholdReached = (Int128)forWeight * Settings.MaxBps > (Int128)settings.PassThresholdBps * checked(forWeight + againstWeight);
+        // For / (For + Against) ≥ threshold, in integers, so exactly at the threshold passes and 10,000 bps is reachable
+        // (unanimity). For > Against as well: a tie is defeated at any threshold, and no For/Against votes is defeated.
+        // Int128 because weight × 10,000 can exceed int64.
+        var thresholdReached = (Int128)forWeight * Settings.MaxBps >= (Int128)settings.PassThresholdBps * checked(forWeight + againstWeight)
+            && forWeight > againstWeight;
         return new(forCount, againstCount, abstainCount, forWeight, againstWeight, abstainWeight, supplyAtSnapshot, quorumWeight,
             quorumReached, thresholdReached);
     }
