@@ -71,5 +71,89 @@ public sealed class BatchTests(TestInfrastructure infrastructure) : GatewayTestB
             "every charge of the burst was a journal entry of its own: nothing was batched");
     }
 
+    [Fact]
+    public async Task Copies_of_one_request_id_arriving_together_with_other_content_charge_once_and_the_others_are_already_exists()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000_000);
+        var requestId = Guid.NewGuid().ToString();
+        // The same request id with 1, 2 or 3 units: whichever copy is stored first is the request; the others reuse its id.
+        var copies = Enumerable.Range(0, 30).Select(i => Charge(model.ModelId, "alice", 1 + i % 3, requestId)).ToList();
+
+        var outcomes = await Task.WhenAll(copies.Select(async request =>
+        {
+            try
+            {
+                return (request.Units, Paid: await ChargeAsync(request), Refused: (RpcException?)null);
+            }
+            catch (RpcException ex)
+            {
+                return (request.Units, Paid: (ChargeUsageResponse?)null, Refused: ex);
+            }
+        }));
+
+        var paid = outcomes.Where(o => o.Paid is not null).ToList();
+        var winner = Assert.Single(paid.Select(o => o.Paid!.Payment).Distinct());
+        Assert.All(paid, o => Assert.Equal(o.Units, winner.Units));
+        Assert.All(outcomes.Where(o => o.Paid is null), o =>
+        {
+            Assert.Equal(StatusCode.AlreadyExists, o.Refused!.StatusCode);
+            Assert.NotEqual(winner.Units, o.Units);
+        });
+        Assert.Equal(AliceGenesis - winner.Amount, (await BalanceAsync("alice")).Total);
+        Assert.Equal(winner.Amount, (await BalanceAsync(Treasury(model.ModelId))).Total);
+        Assert.Equal((winner.Amount, 0L), Used(await AllowanceAsync("alice", model.ModelId)));
+        Assert.Single(await PaymentsOfAsync("alice"));
+    }
+
     private static (long Used, long Reserved) Used(Allowance allowance) => (allowance.UsedAmount, allowance.ReservedAmount);
+}
+
+/// <summary>A full charge queue refuses further charges before storing anything, instead of letting them wait without end.</summary>
+public sealed class ChargeQueueTests(TestInfrastructure infrastructure) : GatewayTestBase(infrastructure)
+{
+    protected override Dictionary<string, string?> GatewaySettings => new()
+    {
+        ["Gateway:ChargeWriters"] = "1",
+        ["Gateway:ChargeQueueCapacity"] = "2",
+        ["Gateway:ChargeBatchMax"] = "1",
+    };
+
+    [Fact]
+    public async Task Charges_beyond_a_full_queue_are_unavailable_and_charge_nothing_while_every_accepted_one_is_paid_once()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000_000);
+        var requests = Enumerable.Range(0, 60).Select(_ => Charge(model.ModelId, "alice", 1)).ToList();
+
+        var outcomes = await Task.WhenAll(requests.Select(async request =>
+        {
+            try
+            {
+                return (Paid: await ChargeAsync(request), Refused: (RpcException?)null);
+            }
+            catch (RpcException ex)
+            {
+                return (Paid: (ChargeUsageResponse?)null, Refused: ex);
+            }
+        }));
+
+        var paid = outcomes.Count(o => o.Paid is not null);
+        var refused = outcomes.Where(o => o.Paid is null).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, o =>
+        {
+            Assert.Equal(StatusCode.Unavailable, o.Refused!.StatusCode);
+            Assert.Contains("nothing was charged", o.Refused.Status.Detail);
+        });
+        Assert.Equal(paid, (await PaymentsOfAsync("alice")).Count);
+        Assert.Equal(AliceGenesis - paid * Price, (await BalanceAsync("alice")).Total);
+        var allowance = await AllowanceAsync("alice", model.ModelId);
+        Assert.Equal((paid * Price, 0L), (allowance.UsedAmount, allowance.ReservedAmount));
+
+        // Refused unpaid, so a retry under the same request id is a fresh charge, paid once.
+        var retried = await ChargeAsync(requests[outcomes.ToList().FindIndex(o => o.Paid is null)]);
+        Assert.Equal(Price, retried.Payment.Amount);
+        Assert.Equal(paid + 1, (await PaymentsOfAsync("alice")).Count);
+    }
 }
