@@ -37,6 +37,14 @@ public sealed class PlatformDaoHost(GovernanceStore store, PlatformStore platfor
         new ProposalExecutionRequested(p.ProposalId.ToString("D"), p.SnapshotSequence, PlatformActions.ToEvents(PlatformActions.FromJson(p.Actions), parameters,
             p.Title), now);
 
+    /// <summary>The model actions are the registry's, the rest this service's.</summary>
+    public string OwnerOf(ProposalRow p, int actionIndex) => PlatformActions.FromJson(p.Actions)[actionIndex].ActionCase switch
+    {
+        ProtoAction.ActionOneofCase.ListModel or ProtoAction.ActionOneofCase.DelistModel or ProtoAction.ActionOneofCase.BanModel
+            or ProtoAction.ActionOneofCase.ReinstateModel => "registry",
+        _ => Name,
+    };
+
     public async Task<IReadOnlyList<ActionOutcome>> ExecuteOwnActionsAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
     {
         var outcomes = new List<ActionOutcome>();
@@ -84,6 +92,22 @@ public sealed class PlatformDaoHost(GovernanceStore store, PlatformStore platfor
     }
 
     /// <summary>
+    /// When a change of a key takes effect: now, in whole microseconds (what PostgreSQL keeps, here and in every consumer),
+    /// but always after the key's previous change. Two proposals setting one key in the same scheduler pass share
+    /// <paramref name="now"/>; the later one (which wins here) must also carry the later time, or consumers that keep
+    /// the strictly later value would keep the first.
+    /// </summary>
+    public static DateTimeOffset ChangedAt(DateTimeOffset now, DateTime? previous)
+    {
+        var at = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, TimeSpan.Zero);
+        if (previous is { } last && ProposalRow.Utc(last) >= at)
+        {
+            at = ProposalRow.Utc(last).AddTicks(TimeSpan.TicksPerMicrosecond);
+        }
+        return at;
+    }
+
+    /// <summary>
     /// Sets the parameter and announces it. A settings parameter must leave its whole settings set valid
     /// (late-quorum extension shorter than the voting period); a platform_* one also changes the DAO's own settings.
     /// </summary>
@@ -112,8 +136,9 @@ public sealed class PlatformDaoHost(GovernanceStore store, PlatformStore platfor
             }
             defaults.With(spec.SettingsField!, long.Parse(value, CultureInfo.InvariantCulture)).Validate("subdao_default_");
         }
-        await platform.SetParameterAsync(tx, set.Key, value, p.ProposalId, now, ct);
-        await outbox.EnqueueAsync(tx, new PlatformParameterChanged(set.Key, old, value, p.ProposalId.ToString("D"), now), ct);
+        var changedAt = ChangedAt(now, row?.UpdatedAt);
+        await platform.SetParameterAsync(tx, set.Key, value, p.ProposalId, changedAt, ct);
+        await outbox.EnqueueAsync(tx, new PlatformParameterChanged(set.Key, old, value, p.ProposalId.ToString("D"), changedAt), ct);
         return $"{set.Key}: {old} → {value}";
     }
 }

@@ -28,6 +28,14 @@ public sealed class SubDaoDao(GovernanceStore store) : IDaoHost
         new ProposalExecutionRequested(p.ProposalId.ToString("D"), p.DaoId, p.SnapshotSequence, SubDaoActions.ToEvents(SubDaoActions.FromJson(p.Actions), p.Title),
             now);
 
+    /// <summary>SetUsageFee is the registry's, TreasurySpend and DistributeRewards the treasury's, the rest this service's.</summary>
+    public string OwnerOf(ProposalRow p, int actionIndex) => SubDaoActions.FromJson(p.Actions)[actionIndex].ActionCase switch
+    {
+        ProtoAction.ActionOneofCase.SetUsageFee => "registry",
+        ProtoAction.ActionOneofCase.TreasurySpend or ProtoAction.ActionOneofCase.DistributeRewards => "treasury",
+        _ => Name,
+    };
+
     /// <summary>UpdateSettings (the DAO's settings for proposals created from now on) and Signal (nothing to do).</summary>
     public async Task<IReadOnlyList<ActionOutcome>> ExecuteOwnActionsAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
     {

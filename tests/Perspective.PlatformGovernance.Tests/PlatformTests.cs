@@ -171,6 +171,12 @@ public sealed class PlatformTests(TestInfrastructure infrastructure) : PlatformT
             (new PlatformAction { BanModel = new BanModelAction { ModelId = Guid.NewGuid().ToString(), Reason = "" } }, "actions[0].ban_model.reason:"),
             (new PlatformAction { ListModel = new ListModelAction { ModelId = "m-1" } }, "actions[0].list_model.model_id:"),
             (new PlatformAction(), "actions[0]:"),
+            (new PlatformAction { PublishStandard = Standard("T\0", "1", "t") }, "actions[0].publish_standard.title:"),
+            (new PlatformAction { PublishStandard = Standard("T", "1\n", "t") }, "actions[0].publish_standard.version:"),
+            (new PlatformAction { PublishStandard = Standard("T", "1", "nul\0") }, "actions[0].publish_standard.text:"),
+            (new PlatformAction { BanModel = new BanModelAction { ModelId = Guid.NewGuid().ToString(), Reason = "r\u0000" } }, "actions[0].ban_model.reason:"),
+            (new PlatformAction { DelistModel = new DelistModelAction { ModelId = Guid.NewGuid().ToString(), Reason = "\u001f" } },
+                "actions[0].delist_model.reason:"),
         };
         foreach (var (action, field) in cases)
         {
@@ -178,7 +184,23 @@ public sealed class PlatformTests(TestInfrastructure infrastructure) : PlatformT
             Assert.True(error.StatusCode == StatusCode.InvalidArgument && error.Status.Detail.StartsWith(field, StringComparison.Ordinal),
                 $"{field}: {error.StatusCode} {error.Status.Detail}");
         }
+        var texts = new (CreateProposalRequest Request, string Field)[]
+        {
+            (new CreateProposalRequest(Proposal(new PlatformAction { Signal = new SignalAction() })) { Title = "sig\0nal" }, "title:"),
+            (new CreateProposalRequest(Proposal(new PlatformAction { Signal = new SignalAction() })) { Description = "\0" }, "description:"),
+            (Proposal(SetParameter("max_usage_fee_per_unit", new ParameterValue { Int64Value = 5 }),
+                SetParameter("max_usage_fee_per_unit", new ParameterValue { Int64Value = 6 })), "actions[1].set_parameter.key:"),
+        };
+        foreach (var (request, field) in texts)
+        {
+            var error = await RejectedAsync(Client.CreateProposalAsync(request, As("alice"), cancellationToken: Ct));
+            Assert.True(error.StatusCode == StatusCode.InvalidArgument && error.Status.Detail.StartsWith(field, StringComparison.Ordinal),
+                $"{field}: {error.StatusCode} {error.Status.Detail}");
+        }
+        var title = await RejectedAsync(Client.ListStandardsAsync(new ListStandardsRequest { Title = "\0" }, As("anyone"), cancellationToken: Ct));
+        Assert.Equal((StatusCode.InvalidArgument, true), (title.StatusCode, title.Status.Detail.StartsWith("title:", StringComparison.Ordinal)));
         Assert.Equal(0, await ScalarAsync<int>(Platform, "select count(*)::int from proposals"));
+        Assert.Equal(0, await ScalarAsync<int>(Platform, "select count(*)::int from requests"));
         var unknown = await RejectedAsync(Client.GetParameterAsync(new GetParameterRequest { Key = "no_such_key" }, As("anyone"), cancellationToken: Ct));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
@@ -197,5 +219,43 @@ public sealed class PlatformTests(TestInfrastructure infrastructure) : PlatformT
         var quorum = page.Parameters.Concat(rest.Parameters).Single(p => p.Key == "platform_quorum_bps");
         Assert.Equal((ParameterType.Int64, 2000L), (quorum.Type, quorum.Value.Int64Value));
         Assert.Equal("", rest.NextPageToken);
+    }
+
+    [Fact]
+    public async Task Two_proposals_setting_one_key_in_the_same_pass_announce_increasing_times_so_the_registry_keeps_the_platforms_value()
+    {
+        var first = await ProposeAsync("alice", SetParameter("listing_requires_approval", new ParameterValue { BoolValue = true }));
+        var second = await ProposeAsync("bob", SetParameter("listing_requires_approval", new ParameterValue { BoolValue = false }));
+        await AtAsync(Time(first.Timeline.VotingStartsAt));
+        await VoteAsync("alice", first.ProposalId, VoteSupport.For);
+        await VoteAsync("bob", second.ProposalId, VoteSupport.For);
+        await AtAsync(Time(first.Timeline.VotingEndsAt));
+        await StepAsync();
+        var queued = await GetAsync(second.ProposalId);
+        Assert.Equal((ProposalState.Queued, ProposalState.Queued), ((await GetAsync(first.ProposalId)).State, queued.State));
+        // One pass executes both, the first-created first (the order of the claim), so the second's value is the platform's.
+        Assert.Equal(2, await AtAsync(Time(queued.Timeline.ExecutableAt)));
+        var parameter = (await Client.GetParameterAsync(new GetParameterRequest { Key = "listing_requires_approval" }, As("anyone"), cancellationToken: Ct)).Parameter;
+        Assert.Equal((false, second.ProposalId), (parameter.Value.BoolValue, parameter.UpdatedByProposalId));
+
+        var announced = new List<(string ProposalId, DateTimeOffset At)>();
+        await using (var db = new Npgsql.NpgsqlConnection(Platform.DatabaseConnectionString))
+        {
+            foreach (var payload in await Dapper.SqlMapper.QueryAsync<string>(db,
+                         "select payload::text from outbox_messages where message_type like '%PlatformParameterChanged' order by position"))
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(payload);
+                var fields = json.RootElement.EnumerateObject().ToDictionary(f => f.Name, f => f.Value, StringComparer.OrdinalIgnoreCase);
+                announced.Add((fields["proposalId"].GetString()!, fields["occurredAt"].GetDateTimeOffset()));
+            }
+        }
+        Assert.Equal([first.ProposalId, second.ProposalId], announced.Select(a => a.ProposalId));
+        Assert.True(announced[1].At > announced[0].At, $"{announced[0].At:O} then {announced[1].At:O}");
+        Assert.Equal(announced[1].At, Time(parameter.UpdatedAt));
+
+        // Whatever order the registry receives them in, the later time is the platform's value: no approval needed.
+        await Eventually.WaitAsync(() => ScalarAsync<int>(Registry, "select count(*)::int from inbox_messages where consumer like '%PlatformParameterConsumer'"),
+            n => n >= 2, TimeSpan.FromSeconds(20), "the registry taking both changes");
+        Assert.Equal("false", await ScalarAsync<string>(Registry, "select value from platform_parameters where key = 'listing_requires_approval'"));
     }
 }

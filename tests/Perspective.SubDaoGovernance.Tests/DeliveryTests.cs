@@ -131,4 +131,50 @@ public sealed class DeliveryTests(TestInfrastructure infrastructure) : SubDaoTes
         Assert.Equal(100, (await ProposeAsync("carol", model.ModelId, Fee(100))).Actions[0].SetUsageFee.AmountPerUnit);
         Assert.Equal(2, await SubDaoScalarAsync<int>("select count(*)::int from platform_parameters"));
     }
+
+    [Fact]
+    public async Task A_retried_create_after_the_platform_lowered_the_fee_limit_returns_the_original_proposal()
+    {
+        var model = await NewModelAsync("RTRY");
+        var request = Proposal(model.ModelId, Fee(100));
+        var first = await ProposeAsync("carol", request);
+        await Bus.PublishAsync(new PlatformParameterChanged("max_usage_fee_per_unit", "0", "50", "p-1", Start.AddDays(1)));
+        await WaitConsumedAsync<PlatformParameterConsumer>(1);
+
+        var retry = await ProposeAsync("carol", request);
+        Assert.Equal((first.ProposalId, 100L), (retry.ProposalId, retry.Actions[0].SetUsageFee.AmountPerUnit));
+        // A new request with the same content is held to the new limit.
+        var fresh = await RejectedAsync(Client.CreateProposalAsync(new CreateProposalRequest(request) { RequestId = Guid.NewGuid().ToString() }, As("carol"),
+            cancellationToken: Ct));
+        Assert.Equal((StatusCode.InvalidArgument, true), (fresh.StatusCode,
+            fresh.Status.Detail.StartsWith("actions[0].set_usage_fee.amount_per_unit:", StringComparison.Ordinal)));
+        Assert.Equal(1, await SubDaoScalarAsync<int>("select count(*)::int from proposals"));
+    }
+
+    [Fact]
+    public async Task An_answer_from_a_service_that_does_not_own_the_action_is_ignored()
+    {
+        var model = await NewModelAsync("OWNR");
+        var p = await ProposeAsync("carol", model.ModelId, Spend("dev-1", 10), Fee(30));
+        await OpenAsync(p);
+        await VoteAsync("carol", p.ProposalId, VoteSupport.For);
+        await CloseAsync(p.ProposalId);
+        Assert.Equal(ProposalState.Queued, (await ExecuteAsync(p.ProposalId)).State);
+        // The registry answers the fee (action 1) itself; the treasury does not exist yet, so action 0 stays open.
+        await Eventually.WaitAsync(() => SubDaoScalarAsync<int>("select count(*)::int from proposal_actions"), n => n == 1, TimeSpan.FromSeconds(20),
+            "the registry's answer to the fee");
+
+        var now = Clock.GetUtcNow();
+        await Bus.PublishAsync(new ProposalActionFailed(p.ProposalId, model.ModelId, 0, "registry", "not the registry's action", now));
+        await Bus.PublishAsync(new ProposalActionFailed(p.ProposalId, model.ModelId, 0, "subdao", "not ours either", now));
+        await WaitConsumedAsync<ProposalActionFailedConsumer>(2);
+        var after = await GetAsync(p.ProposalId);
+        Assert.Equal((ProposalState.Queued, ""), (after.State, after.FailureReason));
+        Assert.Equal(1, await SubDaoScalarAsync<int>("select count(*)::int from proposal_actions"));
+
+        await Bus.PublishAsync(new ProposalActionExecuted(p.ProposalId, model.ModelId, 0, "treasury", "paid dev-1", now));
+        var executed = await WaitStateAsync(p.ProposalId, ProposalState.Executed);
+        Assert.Equal("treasury: paid dev-1", await SubDaoScalarAsync<string>("select executed_by || ': ' || detail from proposal_actions where action_index = 0"));
+        Assert.Equal("", executed.FailureReason);
+    }
 }

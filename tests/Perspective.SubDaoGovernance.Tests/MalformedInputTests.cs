@@ -14,6 +14,8 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
         var model = await NewModelAsync("BADI");
         var id = model.ModelId;
         var good = Proposal(id, Signal());
+        // Line breaks and tabs are fine in a long text; other control characters are not (PostgreSQL cannot store NUL).
+        good.Description = "what\r\nand\twhy";
         CreateProposalRequest With(Action<CreateProposalRequest> change)
         {
             var request = new CreateProposalRequest(good) { RequestId = Guid.NewGuid().ToString() };
@@ -65,6 +67,13 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
             (With(r => r.Actions.Add(Update(s => s.VotingDelaySeconds = -1))), "actions[1].update_settings.settings.voting_delay_seconds:"),
             (With(r => r.Actions.Add(Update(s => s.ProposalThreshold = -1))), "actions[1].update_settings.settings.proposal_threshold:"),
             (With(r => r.Actions.Add(Update(s => s.LateQuorumExtensionSeconds = 100))), "actions[1].update_settings.settings.late_quorum_extension_seconds:"),
+            (With(r => r.Title = "a\0b"), "title:"),
+            (With(r => r.Title = "two\nlines"), "title:"),
+            (With(r => r.Description = "nul\0"), "description:"),
+            (With(r => r.Description = "escape\u001b[31m"), "description:"),
+            (With(r => r.Actions.Add(Spend("dev\u0001", 5))), "actions[1].treasury_spend.recipient_account:"),
+            (With(r => r.Actions.Add(new SubDaoAction { TreasurySpend = new TreasurySpendAction { RecipientAccount = "dev", Amount = 5, Purpose = "h\0sting" } })),
+                "actions[1].treasury_spend.purpose:"),
         };
         foreach (var (request, field) in cases)
         {
@@ -74,6 +83,8 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
         }
         Assert.Equal(0, await SubDaoScalarAsync<int>("select count(*)::int from proposals"));
         Assert.Equal(0, await SubDaoScalarAsync<int>("select count(*)::int from requests"));
+        // Refused before the Ledger is asked for a snapshot.
+        Assert.Empty(LedgerCalls);
 
         var p = await ProposeAsync("carol", good);
         await OpenAsync(p);
@@ -84,7 +95,10 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
             (Ballot(p.ProposalId, VoteSupport.Unspecified), "support:"),
             (Ballot(p.ProposalId, (VoteSupport)7), "support:"),
             (Ballot(p.ProposalId, VoteSupport.For, new string('r', 1001)), "reason:"),
+            (Ballot(p.ProposalId, VoteSupport.For, "no\0"), "reason:"),
+            (Ballot(p.ProposalId, VoteSupport.For, "bell\u0007"), "reason:"),
         };
+        var ledgerCallsBefore = LedgerCalls.Values.Sum();
         foreach (var (request, field) in ballots)
         {
             var error = await RejectedAsync(Client.CastVoteAsync(request, As("carol"), cancellationToken: Ct));
@@ -98,6 +112,19 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
             Reason = new string('r', 1001),
         }, As("carol"), cancellationToken: Ct));
         Assert.StartsWith("reason:", cancel.Status.Detail, StringComparison.Ordinal);
+        var nulCancel = await RejectedAsync(Client.CancelProposalAsync(new CancelProposalRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            ProposalId = p.ProposalId,
+            Reason = "\0",
+        }, As("carol"), cancellationToken: Ct));
+        Assert.Equal((StatusCode.InvalidArgument, true), (nulCancel.StatusCode, nulCancel.Status.Detail.StartsWith("reason:", StringComparison.Ordinal)));
+        var proposer = await RejectedAsync(Client.ListProposalsAsync(new ListProposalsRequest { ProposerAccount = "carol\0" }, As("anyone"),
+            cancellationToken: Ct));
+        Assert.Equal((StatusCode.InvalidArgument, true), (proposer.StatusCode, proposer.Status.Detail.StartsWith("proposer_account:", StringComparison.Ordinal)));
+        var voter = await RejectedAsync(Client.GetVoteAsync(new GetVoteRequest { ProposalId = p.ProposalId, VoterAccount = "\0" }, As("anyone"),
+            cancellationToken: Ct));
+        Assert.Equal((StatusCode.InvalidArgument, true), (voter.StatusCode, voter.Status.Detail.StartsWith("voter_account:", StringComparison.Ordinal)));
         var page = await RejectedAsync(Client.ListProposalsAsync(new ListProposalsRequest { PageSize = -1 }, As("anyone"), cancellationToken: Ct));
         Assert.StartsWith("page_size:", page.Status.Detail, StringComparison.Ordinal);
         var state = await RejectedAsync(Client.ListProposalsAsync(new ListProposalsRequest { State = (ProposalState)42 }, As("anyone"), cancellationToken: Ct));
@@ -108,6 +135,8 @@ public sealed class MalformedInputTests(TestInfrastructure infrastructure) : Sub
 
         Assert.Equal(0, await SubDaoScalarAsync<int>("select count(*)::int from votes"));
         Assert.Equal(1, await SubDaoScalarAsync<int>("select count(*)::int from requests"));
+        Assert.Equal(ledgerCallsBefore, LedgerCalls.Values.Sum());
+        Assert.Equal("what\r\nand\twhy", (await GetAsync(p.ProposalId)).Description);
         Assert.Equal(ProposalState.Active, (await GetAsync(p.ProposalId)).State);
         var missing = await RejectedAsync(Client.GetProposalAsync(new GetProposalRequest { ProposalId = Guid.NewGuid().ToString() }, As("anyone"),
             cancellationToken: Ct));

@@ -185,6 +185,46 @@ public sealed class VotingTests(TestInfrastructure infrastructure) : SubDaoTestB
         Assert.Equal(running.VotesDigest, recomputed);
     }
 
+    [Fact]
+    public async Task Every_tally_read_while_votes_arrive_has_the_digest_of_exactly_the_votes_it_counts()
+    {
+        var model = await NewModelAsync("RACE");
+        var voters = Enumerable.Range(0, 12).Select(i => $"voter-{i}").ToList();
+        foreach (var voter in voters)
+        {
+            await SendAsync("carol", voter, "RACE", 10_000 + voters.IndexOf(voter));
+        }
+        var p = await ProposeAsync("carol", model.ModelId, Signal());
+        await OpenAsync(p);
+
+        var tallies = new System.Collections.Concurrent.ConcurrentBag<Tally>();
+        using var voting = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 3).Select(async _ =>
+        {
+            while (!voting.IsCancellationRequested)
+            {
+                tallies.Add(await TallyAsync(p.ProposalId));
+                tallies.Add((await GetAsync(p.ProposalId)).Tally);
+            }
+        }).ToList();
+        var votes = await Task.WhenAll(voters.Select(v => VoteAsync(v, p.ProposalId, VoteSupport.For, $"reason of {v}")));
+        await voting.CancelAsync();
+        await Task.WhenAll(readers);
+        foreach (var vote in votes)
+        {
+            tallies.Add(vote.Tally);
+        }
+
+        var all = await AllVotesAsync(p.ProposalId);
+        Assert.Equal(voters.Count, all.Count);
+        foreach (var tally in tallies)
+        {
+            var counted = all.Where(v => v.Ordinal <= tally.VoteCount).ToList();
+            Assert.Equal(Recompute(p.ProposalId, p.SnapshotSequence, counted), tally.VotesDigest);
+            Assert.Equal(counted.Sum(v => v.Weight), tally.ForWeight);
+        }
+    }
+
     /// <summary>Every vote through ListVotes, two per page (the paging a verifier would do).</summary>
     private async Task<IReadOnlyList<Vote>> AllVotesAsync(string proposalId)
     {

@@ -14,7 +14,7 @@ public sealed class GovernanceStore(NpgsqlDataSource dataSource)
         position, proposal_id, dao_id, proposer, title, description, actions::text as actions, action_count, state, snapshot_sequence,
         supply_at_snapshot, settings::text as settings, created_at, voting_starts_at, voting_ends_at, voting_extended, quorum_reached_at,
         decided_at, executable_at, expires_at, execution_requested_at, executed_at, canceled_at, failure_reason, for_count, against_count,
-        abstain_count, for_weight, against_weight, abstain_weight, votes_digest, next_due_at
+        abstain_count, for_weight, against_weight, abstain_weight, votes_digest, next_due_at, step_failures
         """;
 
     private const string DaoColumns =
@@ -87,6 +87,10 @@ public sealed class GovernanceStore(NpgsqlDataSource dataSource)
             $"select {ProposalColumns} from proposals where proposal_id = @proposalId", new { proposalId }, cancellationToken: ct));
     }
 
+    public Task<ProposalRow?> GetAsync(NpgsqlTransaction tx, Guid proposalId, CancellationToken ct) =>
+        tx.Connection!.QuerySingleOrDefaultAsync<ProposalRow>(new CommandDefinition(
+            $"select {ProposalColumns} from proposals where proposal_id = @proposalId", new { proposalId }, tx, cancellationToken: ct));
+
     public Task<ProposalRow?> LockAsync(NpgsqlTransaction tx, Guid proposalId, CancellationToken ct) =>
         tx.Connection!.QuerySingleOrDefaultAsync<ProposalRow>(new CommandDefinition(
             $"select {ProposalColumns} from proposals where proposal_id = @proposalId for update", new { proposalId }, tx, cancellationToken: ct));
@@ -148,6 +152,17 @@ public sealed class GovernanceStore(NpgsqlDataSource dataSource)
             order by next_due_at, position limit {DueBatchMax}
             for update skip locked
             """, new { now }, tx, cancellationToken: ct))];
+
+    /// <summary>Records a failed scheduler step: one more failure in a row, its error, and when to try again.</summary>
+    public Task RecordStepFailureAsync(NpgsqlTransaction tx, Guid proposalId, int failures, string error, DateTimeOffset nextDueAt, CancellationToken ct) =>
+        tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "update proposals set step_failures = @failures, last_step_error = @error, next_due_at = @nextDueAt where proposal_id = @proposalId",
+            new { proposalId, failures, error, nextDueAt }, tx, cancellationToken: ct));
+
+    /// <summary>A step succeeded after failures: the back-off starts again from the interval.</summary>
+    public Task ClearStepFailuresAsync(NpgsqlTransaction tx, Guid proposalId, CancellationToken ct) =>
+        tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "update proposals set step_failures = 0, last_step_error = '' where proposal_id = @proposalId", new { proposalId }, tx, cancellationToken: ct));
 
     // ---------------- votes ----------------
 

@@ -52,6 +52,9 @@ public sealed record ProposalRow
     public string? VotesDigest { get; init; }
     public DateTime? NextDueAt { get; init; }
 
+    /// <summary>Scheduler steps that failed in a row (0 after a success): the back-off's exponent.</summary>
+    public int StepFailures { get; init; }
+
     public ProposalState ProposalState => (ProposalState)State;
 
     public Settings FrozenSettings => SettingsJson.Read(Settings);

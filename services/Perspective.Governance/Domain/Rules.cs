@@ -35,6 +35,7 @@ public static class Rules
         {
             throw DomainException.InvalidArgument("title", $"must be 1–{TitleMaxChars} characters, not blank");
         }
+        Line("title", title);
     }
 
     public static void Description(string description)
@@ -43,6 +44,53 @@ public static class Rules
         {
             throw DomainException.InvalidArgument("description", $"must be at most {DescriptionMaxChars} characters");
         }
+        Text("description", description);
+    }
+
+    /// <summary>
+    /// A one-line text (a title, an account, a version): no C0 control character. PostgreSQL text cannot hold NUL,
+    /// so without this a NUL would fail the write as INTERNAL instead of being refused as input.
+    /// </summary>
+    public static void Line(string field, string value)
+    {
+        foreach (var c in value)
+        {
+            if (c < ' ')
+            {
+                throw DomainException.InvalidArgument(field, $"must not contain control characters (U+{(int)c:X4})");
+            }
+        }
+    }
+
+    /// <summary>A long text (a description, a reason, a standard's text): no C0 control character but line feed, carriage return and tab.</summary>
+    public static void Text(string field, string value)
+    {
+        foreach (var c in value)
+        {
+            if (c < ' ' && c is not ('\n' or '\r' or '\t'))
+            {
+                throw DomainException.InvalidArgument(field, $"must not contain control characters other than line breaks and tabs (U+{(int)c:X4})");
+            }
+        }
+    }
+
+    /// <summary>Text we store that no caller checked (an exception's message): control characters replaced, at most 1,000 characters.</summary>
+    public static string Printable(string value)
+    {
+        var length = Math.Min(value.Length, ReasonMaxChars);
+        if (length < value.Length && char.IsHighSurrogate(value[length - 1]))
+        {
+            length--; // half a pair would not encode as UTF-8
+        }
+        var chars = value[..length].ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (chars[i] < ' ' && chars[i] is not ('\n' or '\r' or '\t'))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+        return new string(chars);
     }
 
     public static void ActionCount(int count)
@@ -59,6 +107,7 @@ public static class Rules
         {
             throw DomainException.InvalidArgument(field, $"must be at most {ReasonMaxChars} characters");
         }
+        Text(field, reason);
     }
 
     public static Support Support(int value) => value is >= 1 and <= 3

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Perspective.Contracts.Events.Governance.V1;
 using Perspective.Governance.Data;
@@ -11,9 +12,12 @@ namespace Perspective.Governance.Engine;
 /// the services that carry out the others (ProposalActionExecuted / ProposalActionFailed, in the consumer's inbox
 /// transaction). Each action is answered once; a second answer for it (a redelivery, a duplicate) changes nothing.
 /// </summary>
-public sealed class ExecutionAnswers(GovernanceStore store, IOutbox outbox, TimeProvider time)
+public sealed partial class ExecutionAnswers(GovernanceStore store, IDaoHost host, IOutbox outbox, TimeProvider time, ILogger<ExecutionAnswers> logger)
 {
-    /// <summary>Applies an answer that arrived as an event. Answers for proposals of another service or DAO are ignored.</summary>
+    /// <summary>
+    /// Applies an answer that arrived as an event. Answers for proposals of another service or DAO are ignored, and so
+    /// is an answer from a service that does not own the action's kind (it did not carry it out, so it cannot settle it).
+    /// </summary>
     public async Task ApplyAsync(NpgsqlTransaction tx, string proposalId, string daoId, int actionIndex, bool succeeded, string executedBy, string detail,
         CancellationToken ct)
     {
@@ -25,6 +29,12 @@ public sealed class ExecutionAnswers(GovernanceStore store, IOutbox outbox, Time
         // Both DAO services consume every answer; each applies only those about its own proposals.
         if (p is null || p.DaoId != daoId || actionIndex < 0 || actionIndex >= p.ActionCount || p.ExecutionRequestedAt is null)
         {
+            return;
+        }
+        var owner = host.OwnerOf(p, actionIndex);
+        if (executedBy != owner)
+        {
+            LogNotOwner(logger, id, actionIndex, executedBy, owner);
             return;
         }
         var now = time.GetUtcNow();
@@ -85,4 +95,8 @@ public sealed class ExecutionAnswers(GovernanceStore store, IOutbox outbox, Time
         await store.UpdateAsync(tx, settled, ct);
         return settled;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Ignored an answer about proposal {ProposalId} action {ActionIndex} from {ExecutedBy}: the action is carried out by {Owner}")]
+    private static partial void LogNotOwner(ILogger logger, Guid proposalId, int actionIndex, string executedBy, string owner);
 }

@@ -21,6 +21,12 @@ public interface IDaoHost
     IIntegrationEvent ExecutionRequested(ProposalRow proposal, DateTimeOffset now);
 
     /// <summary>
+    /// The <c>ExecutedBy</c> of the service that carries out the proposal's action <paramref name="actionIndex"/>
+    /// (<c>registry</c>, <c>treasury</c>, or <see cref="Name"/>): only its answer about that action counts.
+    /// </summary>
+    string OwnerOf(ProposalRow proposal, int actionIndex);
+
+    /// <summary>
     /// Carries out, inside the scheduler's transaction, the actions this service owns (UpdateSettings, Signal,
     /// PublishStandard, SetParameter) and returns their outcomes; other actions are left to the services that own them.
     /// A failed action must have changed nothing.

@@ -5,9 +5,13 @@ using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.Governance.Engine;
 
-/// <summary>A validated proposal as a host hands it to the engine; <see cref="ActionsJson"/> is the host's own action list.</summary>
+/// <summary>
+/// A validated proposal as a host hands it to the engine; <see cref="ActionsJson"/> is the host's own action list.
+/// <see cref="CheckCurrentRules"/> checks rules that can change between a request and its retry (a platform limit);
+/// it runs after the replay lookup, so a retry answers its proposal as the first request did.
+/// </summary>
 public sealed record NewProposal(Guid RequestId, string DaoId, string Proposer, string Title, string Description, string ActionsJson, int ActionCount,
-    string RequestHash);
+    string RequestHash, Func<CancellationToken, Task>? CheckCurrentRules = null);
 
 /// <summary>
 /// The mutating RPCs of both DAOs: create, cancel, vote. Each is idempotent by request id (the <c>requests</c> table,
@@ -30,6 +34,10 @@ public sealed class ProposalCommands(NpgsqlDataSource dataSource, GovernanceStor
         if (await ReplayAsync(n.RequestId, CreateRpc, n.RequestHash, ct) is { } earlier)
         {
             return earlier;
+        }
+        if (n.CheckCurrentRules is not null)
+        {
+            await n.CheckCurrentRules(ct);
         }
         var dao = await store.GetDaoAsync(n.DaoId, ct) ?? throw DomainException.NotFound($"DAO {n.DaoId} not found");
         CheckAccepting(dao);

@@ -16,6 +16,9 @@ public sealed class SchedulerOptions
     /// <summary>Pause between passes (wall-clock pacing only: what is due is decided by the injected TimeProvider).</summary>
     public int IntervalMs { get; set; } = 1_000;
 
+    /// <summary>Longest wait before a proposal whose step keeps failing is tried again.</summary>
+    public int MaxRetryDelayMs { get; set; } = 300_000;
+
     /// <summary>Tests switch the background loop off and run passes themselves.</summary>
     public bool Enabled { get; set; } = true;
 }
@@ -84,12 +87,21 @@ public sealed partial class ProposalScheduler(
                 {
                     steps++;
                 }
+                if (p.StepFailures > 0)
+                {
+                    await store.ClearStepFailuresAsync(tx, p.ProposalId, ct);
+                }
                 await tx.ReleaseAsync("step", ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 await tx.RollbackAsync("step", ct);
-                LogStepFailed(logger, p.ProposalId, ex);
+                // Due again later and later: left due now, it would be first in every pass and many such rows would
+                // crowd the others out of the batch. The row is still ours (claimed FOR UPDATE before the savepoint).
+                var failures = p.StepFailures == int.MaxValue ? p.StepFailures : p.StepFailures + 1;
+                var retryAt = now + RetryDelay(failures);
+                await store.RecordStepFailureAsync(tx, p.ProposalId, failures, $"{ex.GetType().Name}: {Rules.Printable(ex.Message)}", retryAt, ct);
+                LogStepFailed(logger, p.ProposalId, failures, retryAt, ex);
             }
         }
         await tx.CommitAsync(ct);
@@ -138,6 +150,16 @@ public sealed partial class ProposalScheduler(
         }
     }
 
+    /// <summary>min(interval × 2^failures, the longest delay): 2, 4, 8… intervals, then every 5 minutes by default.</summary>
+    public TimeSpan RetryDelay(int failures)
+    {
+        var interval = Math.Max(10, options.Value.IntervalMs);
+        var max = Math.Max(interval, options.Value.MaxRetryDelayMs);
+        // Past 2^20 intervals the cap has long been reached; stopping there keeps the shift and product in range.
+        var delay = (long)interval << Math.Min(failures, 20);
+        return TimeSpan.FromMilliseconds(Math.Min(delay, max));
+    }
+
     /// <summary>The final tally from the frozen settings and the recorded votes, its digest, the result and ProposalDecided.</summary>
     private async Task<bool> DecideAsync(NpgsqlTransaction tx, ProposalRow p, DateTimeOffset now, CancellationToken ct)
     {
@@ -172,6 +194,6 @@ public sealed partial class ProposalScheduler(
     [LoggerMessage(Level = LogLevel.Error, Message = "Governance scheduler pass failed; the next pass retries")]
     private static partial void LogPassFailed(ILogger logger, Exception ex);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Proposal {ProposalId} could not be stepped; the next pass retries")]
-    private static partial void LogStepFailed(ILogger logger, Guid proposalId, Exception ex);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Proposal {ProposalId} could not be stepped ({Failures} failure(s) in a row); retried at {RetryAt}")]
+    private static partial void LogStepFailed(ILogger logger, Guid proposalId, int failures, DateTimeOffset retryAt, Exception ex);
 }

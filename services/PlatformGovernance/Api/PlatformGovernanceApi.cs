@@ -63,13 +63,17 @@ public sealed class PlatformGovernanceApi(
         return new CancelProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
     }
 
-    public override async Task<GetProposalResponse> GetProposal(GetProposalRequest request, ServerCallContext context) =>
-        new() { Proposal = await ToProtoAsync(await GetAsync(request.ProposalId, context.CancellationToken), context.CancellationToken) };
+    public override async Task<GetProposalResponse> GetProposal(GetProposalRequest request, ServerCallContext context)
+    {
+        var (row, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
+        return new GetProposalResponse { Proposal = ToProto(row, digest) };
+    }
 
     public override async Task<ListProposalsResponse> ListProposals(ListProposalsRequest request, ServerCallContext context)
     {
         var size = Paging.Size(request.PageSize);
         var state = GovernanceMapping.StateFilter(request.State);
+        Rules.Line("proposer_account", request.ProposerAccount);
         var rows = await store.ListAsync(PlatformDaoHost.DaoId, state, string.IsNullOrEmpty(request.ProposerAccount) ? null : request.ProposerAccount,
             GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
         var response = new ListProposalsResponse
@@ -88,11 +92,12 @@ public sealed class PlatformGovernanceApi(
         var support = Rules.Support((int)request.Support);
         Rules.Reason("reason", request.Reason);
         var hash = Rules.RequestHash(ProposalCommands.VoteRpc, caller.Account, "", request.ToByteArray());
-        var (vote, proposal) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
+        var (vote, _) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
+        var (proposal, digest) = await ReadAsync(proposalId, context.CancellationToken);
         return new CastVoteResponse
         {
             Vote = GovernanceMapping.ToProto(vote),
-            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
+            Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()),
         };
     }
 
@@ -101,6 +106,7 @@ public sealed class PlatformGovernanceApi(
         var caller = context.Caller();
         var proposalId = Rules.ProposalId(request.ProposalId);
         var voter = string.IsNullOrEmpty(request.VoterAccount) ? caller.Account : request.VoterAccount;
+        Rules.Line("voter_account", voter);
         var vote = await store.GetVoteAsync(proposalId, voter, context.CancellationToken)
             ?? throw DomainException.NotFound($"{voter} has not voted on proposal {proposalId}");
         return new GetVoteResponse { Vote = GovernanceMapping.ToProto(vote) };
@@ -121,11 +127,8 @@ public sealed class PlatformGovernanceApi(
 
     public override async Task<GetTallyResponse> GetTally(GetTallyRequest request, ServerCallContext context)
     {
-        var proposal = await GetAsync(request.ProposalId, context.CancellationToken);
-        return new GetTallyResponse
-        {
-            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
-        };
+        var (proposal, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
+        return new GetTallyResponse { Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()) };
     }
 
     public override async Task<GetParameterResponse> GetParameter(GetParameterRequest request, ServerCallContext context)
@@ -160,6 +163,7 @@ public sealed class PlatformGovernanceApi(
     public override async Task<ListStandardsResponse> ListStandards(ListStandardsRequest request, ServerCallContext context)
     {
         var size = Paging.Size(request.PageSize);
+        Rules.Line("title", request.Title);
         var rows = await platform.ListStandardsAsync(string.IsNullOrEmpty(request.Title) ? null : request.Title,
             GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
         var response = new ListStandardsResponse
@@ -176,7 +180,15 @@ public sealed class PlatformGovernanceApi(
         return await store.GetAsync(id, ct) ?? throw ProposalCommands.ProposalNotFound(id);
     }
 
-    private async Task<PlatformProposal> ToProtoAsync(ProposalRow row, CancellationToken ct) => ToProto(row, await queries.DigestAsync(row, ct));
+    /// <summary>The proposal as it is now, its tally and digest from one snapshot.</summary>
+    private async Task<PlatformProposal> ToProtoAsync(ProposalRow row, CancellationToken ct)
+    {
+        var (proposal, digest) = await ReadAsync(row.ProposalId, ct);
+        return ToProto(proposal, digest);
+    }
+
+    private async Task<(ProposalRow Proposal, string Digest)> ReadAsync(Guid proposalId, CancellationToken ct) =>
+        await queries.ProposalAsync(proposalId, ct) ?? throw ProposalCommands.ProposalNotFound(proposalId);
 
     private PlatformProposal ToProto(ProposalRow row, string digest)
     {

@@ -20,6 +20,8 @@ public static class PlatformActions
     public static void Validate(IReadOnlyList<ProtoAction> actions, Parameters parameters)
     {
         Rules.ActionCount(actions.Count);
+        // The index of each SetParameter key: one key twice in a proposal would leave the result to the order of execution.
+        var keys = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < actions.Count; i++)
         {
             var at = $"actions[{i}]";
@@ -45,6 +47,11 @@ public static class PlatformActions
                     break;
                 case ProtoAction.ActionOneofCase.SetParameter:
                     parameters.Check($"{at}.set_parameter", a.SetParameter.Key, a.SetParameter.Value);
+                    if (!keys.TryAdd(a.SetParameter.Key, i))
+                    {
+                        throw DomainException.InvalidArgument($"{at}.set_parameter.key",
+                            $"{a.SetParameter.Key} is already set by actions[{keys[a.SetParameter.Key]}]: one value per key in a proposal");
+                    }
                     break;
                 case ProtoAction.ActionOneofCase.Signal:
                     break;
@@ -60,6 +67,7 @@ public static class PlatformActions
         {
             throw DomainException.InvalidArgument(field, $"must be 1–{Rules.ReasonMaxChars} characters");
         }
+        Rules.Text(field, reason);
     }
 
     private static void Standard(string at, Contracts.Platform.V1.PublishStandardAction s)
@@ -68,10 +76,13 @@ public static class PlatformActions
         {
             throw DomainException.InvalidArgument($"{at}.title", $"must be 1–{StandardTitleMaxChars} characters");
         }
+        Rules.Line($"{at}.title", s.Title);
         if (string.IsNullOrWhiteSpace(s.Version) || s.Version.Length > StandardVersionMaxChars)
         {
             throw DomainException.InvalidArgument($"{at}.version", $"must be 1–{StandardVersionMaxChars} characters");
         }
+        Rules.Line($"{at}.version", s.Version);
+        Rules.Text($"{at}.text", s.Text);
         var bytes = Encoding.UTF8.GetBytes(s.Text);
         if (bytes.Length is 0 or > StandardTextMaxBytes)
         {

@@ -45,10 +45,13 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
         var modelId = ModelId(request.ModelId);
         Rules.Title(request.Title);
         Rules.Description(request.Description);
-        SubDaoActions.Validate(request.Actions, modelId, await subDao.MaxUsageFeeAsync(context.CancellationToken));
+        SubDaoActions.Validate(request.Actions, modelId);
         var hash = Rules.RequestHash(ProposalCommands.CreateRpc, caller.Account, modelId, request.ToByteArray());
+        // The fee limit is checked after the replay lookup: a retry answers its proposal even if the platform lowered the limit since.
         var row = await commands.CreateAsync(new NewProposal(requestId, modelId, caller.Account, request.Title, request.Description,
-            SubDaoActions.ToJson(request.Actions), request.Actions.Count, hash), context.CancellationToken);
+                SubDaoActions.ToJson(request.Actions), request.Actions.Count, hash,
+                async ct => SubDaoActions.CheckFeeLimit(request.Actions, await subDao.MaxUsageFeeAsync(ct))),
+            context.CancellationToken);
         return new CreateProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
     }
 
@@ -64,14 +67,15 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
 
     public override async Task<GetProposalResponse> GetProposal(GetProposalRequest request, ServerCallContext context)
     {
-        var row = await GetAsync(request.ProposalId, context.CancellationToken);
-        return new GetProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
+        var (row, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
+        return new GetProposalResponse { Proposal = ToProto(row, digest) };
     }
 
     public override async Task<ListProposalsResponse> ListProposals(ListProposalsRequest request, ServerCallContext context)
     {
         var size = Paging.Size(request.PageSize);
         var state = GovernanceMapping.StateFilter(request.State);
+        Rules.Line("proposer_account", request.ProposerAccount);
         var modelId = string.IsNullOrEmpty(request.ModelId) ? null : ModelId(request.ModelId);
         var rows = await store.ListAsync(modelId, state, string.IsNullOrEmpty(request.ProposerAccount) ? null : request.ProposerAccount,
             GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
@@ -92,11 +96,12 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
         var support = Rules.Support((int)request.Support);
         Rules.Reason("reason", request.Reason);
         var hash = Rules.RequestHash(ProposalCommands.VoteRpc, caller.Account, "", request.ToByteArray());
-        var (vote, proposal) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
+        var (vote, _) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
+        var (proposal, digest) = await ReadAsync(proposalId, context.CancellationToken);
         return new CastVoteResponse
         {
             Vote = GovernanceMapping.ToProto(vote),
-            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
+            Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()),
         };
     }
 
@@ -105,6 +110,7 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
         var caller = context.Caller();
         var proposalId = Rules.ProposalId(request.ProposalId);
         var voter = string.IsNullOrEmpty(request.VoterAccount) ? caller.Account : request.VoterAccount;
+        Rules.Line("voter_account", voter);
         var vote = await store.GetVoteAsync(proposalId, voter, context.CancellationToken)
             ?? throw DomainException.NotFound($"{voter} has not voted on proposal {proposalId}");
         return new GetVoteResponse { Vote = GovernanceMapping.ToProto(vote) };
@@ -125,11 +131,8 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
 
     public override async Task<GetTallyResponse> GetTally(GetTallyRequest request, ServerCallContext context)
     {
-        var proposal = await GetAsync(request.ProposalId, context.CancellationToken);
-        return new GetTallyResponse
-        {
-            Tally = GovernanceMapping.ToProto(proposal, await queries.DigestAsync(proposal, context.CancellationToken), time.GetUtcNow()),
-        };
+        var (proposal, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
+        return new GetTallyResponse { Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()) };
     }
 
     private async Task<ProposalRow> GetAsync(string proposalId, CancellationToken ct)
@@ -140,7 +143,15 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
         return row;
     }
 
-    private async Task<SubDaoProposal> ToProtoAsync(ProposalRow row, CancellationToken ct) => ToProto(row, await queries.DigestAsync(row, ct));
+    /// <summary>The proposal as it is now, its tally and digest from one snapshot.</summary>
+    private async Task<SubDaoProposal> ToProtoAsync(ProposalRow row, CancellationToken ct)
+    {
+        var (proposal, digest) = await ReadAsync(row.ProposalId, ct);
+        return ToProto(proposal, digest);
+    }
+
+    private async Task<(ProposalRow Proposal, string Digest)> ReadAsync(Guid proposalId, CancellationToken ct) =>
+        await queries.ProposalAsync(proposalId, ct) ?? throw ProposalCommands.ProposalNotFound(proposalId);
 
     private SubDaoProposal ToProto(ProposalRow row, string digest)
     {

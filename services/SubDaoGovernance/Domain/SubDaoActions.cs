@@ -13,8 +13,11 @@ public static class SubDaoActions
 {
     public const int PurposeMaxChars = 500;
 
-    /// <summary>Checks every action, naming the field of the first broken rule (<c>actions[1].treasury_spend.amount</c>).</summary>
-    public static void Validate(IReadOnlyList<ProtoAction> actions, string modelId, long maxUsageFeePerUnit)
+    /// <summary>
+    /// Checks every action, naming the field of the first broken rule (<c>actions[1].treasury_spend.amount</c>).
+    /// The fee limit is not checked here: it can change after a request, so it is <see cref="CheckFeeLimit"/>'s, after the replay lookup.
+    /// </summary>
+    public static void Validate(IReadOnlyList<ProtoAction> actions, string modelId)
     {
         Rules.ActionCount(actions.Count);
         for (var i = 0; i < actions.Count; i++)
@@ -29,11 +32,6 @@ public static class SubDaoActions
                     {
                         throw DomainException.InvalidArgument($"{at}.set_usage_fee.amount_per_unit", "must not be negative");
                     }
-                    if (maxUsageFeePerUnit > 0 && fee > maxUsageFeePerUnit)
-                    {
-                        throw DomainException.InvalidArgument($"{at}.set_usage_fee.amount_per_unit",
-                            $"must not exceed the platform's max_usage_fee_per_unit ({maxUsageFeePerUnit})");
-                    }
                     break;
                 case ProtoAction.ActionOneofCase.TreasurySpend:
                     var spend = action.TreasurySpend;
@@ -41,6 +39,7 @@ public static class SubDaoActions
                     {
                         throw DomainException.InvalidArgument($"{at}.treasury_spend.recipient_account", "must be 1–200 characters");
                     }
+                    Rules.Line($"{at}.treasury_spend.recipient_account", spend.RecipientAccount);
                     if (spend.RecipientAccount == $"treasury:{modelId}" || spend.RecipientAccount.StartsWith("issuance:", StringComparison.Ordinal))
                     {
                         throw DomainException.InvalidArgument($"{at}.treasury_spend.recipient_account", "must not be the treasury itself or an issuance account");
@@ -53,6 +52,7 @@ public static class SubDaoActions
                     {
                         throw DomainException.InvalidArgument($"{at}.treasury_spend.purpose", $"must be 1–{PurposeMaxChars} characters");
                     }
+                    Rules.Text($"{at}.treasury_spend.purpose", spend.Purpose);
                     break;
                 case ProtoAction.ActionOneofCase.DistributeRewards:
                     if (action.DistributeRewards.Amount <= 0)
@@ -67,6 +67,20 @@ public static class SubDaoActions
                     break;
                 default:
                     throw DomainException.InvalidArgument(at, "must set exactly one action");
+            }
+        }
+    }
+
+    /// <summary>A fee above the platform's max_usage_fee_per_unit (0 = no limit) is refused, naming the action's field.</summary>
+    public static void CheckFeeLimit(IReadOnlyList<ProtoAction> actions, long maxUsageFeePerUnit)
+    {
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i].ActionCase == ProtoAction.ActionOneofCase.SetUsageFee && maxUsageFeePerUnit > 0
+                && actions[i].SetUsageFee.AmountPerUnit > maxUsageFeePerUnit)
+            {
+                throw DomainException.InvalidArgument($"actions[{i}].set_usage_fee.amount_per_unit",
+                    $"must not exceed the platform's max_usage_fee_per_unit ({maxUsageFeePerUnit})");
             }
         }
     }
