@@ -88,6 +88,26 @@ public sealed class EngineRuleTests
     }
 
     [Fact]
+    public void Control_characters_are_refused_in_one_line_fields_and_long_texts_keep_only_line_breaks_and_tabs()
+    {
+        Rules.Line("title", "plain text, ünïcödé, emoji 🙂");
+        Rules.Text("description", "line one\r\nline two\ttabbed");
+        foreach (var bad in new[] { "a\0b", "\u0001", "x\u001f", "two\nlines", "tab\t" })
+        {
+            var error = Assert.Throws<DomainException>(() => Rules.Line("title", bad));
+            Assert.Equal(DomainErrorKind.InvalidArgument, error.Kind);
+            Assert.StartsWith("title:", error.Message, StringComparison.Ordinal);
+        }
+        foreach (var bad in new[] { "nul\0", "\u0007", "esc\u001b[0m" })
+        {
+            Assert.StartsWith("reason:", Assert.Throws<DomainException>(() => Rules.Reason("reason", bad)).Message, StringComparison.Ordinal);
+        }
+        Assert.Equal("a\uFFFDb\nc", Rules.Printable("a\0b\nc"));
+        Assert.Equal(1_000, Rules.Printable(new string('x', 5_000)).Length);
+        Assert.Equal(new string('x', 999), Rules.Printable(new string('x', 999) + "🙂"));
+    }
+
+    [Fact]
     public void Late_quorum_extends_once_only_when_quorum_is_first_reached_near_the_end()
     {
         var settings = Settings.Default with { LateQuorumExtensionSeconds = 600 };
