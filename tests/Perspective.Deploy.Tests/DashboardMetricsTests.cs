@@ -6,11 +6,14 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using Perspective.Contracts.Gateway.V1;
+using Perspective.Contracts.Governance.V1;
 using Perspective.Contracts.Ledger.V1;
 using Perspective.Contracts.Registry.V1;
+using Perspective.Contracts.SubDao.V1;
 using Perspective.Ledger;
 using Perspective.ModelRegistry;
 using Perspective.ServiceDefaults.Auth;
+using Perspective.SubDaoGovernance;
 using Perspective.Testing;
 using Perspective.UsageGateway;
 
@@ -26,7 +29,10 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
 {
     /// <summary>Dashboards whose metrics the Ledger and the gateway emit or every service shares (ServiceDefaults).</summary>
     private static readonly string[] Covered =
-        ["deploy/k8s/dashboards/ledger.json", "deploy/k8s/dashboards/payments.json", "deploy/k8s/dashboards/service-red.json"];
+    [
+        "deploy/k8s/dashboards/governance.json", "deploy/k8s/dashboards/ledger.json", "deploy/k8s/dashboards/payments.json",
+        "deploy/k8s/dashboards/service-red.json",
+    ];
 
     public static TheoryData<string> LedgerCoveredDashboards => [.. Covered];
 
@@ -39,7 +45,7 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
         Assert.NotEmpty(queried);
         var missing = queried.Where(q => !emitted.ContainsKey(q.Metric)).Select(q => $"{q.Metric} (in: {q.Query})").Distinct().ToList();
         Assert.True(missing.Count == 0,
-            $"{dashboard} queries metrics the Ledger and the gateway do not emit:\n  {string.Join("\n  ", missing)}\n"
+            $"{dashboard} queries metrics the Ledger, the gateway and the sub-DAO service do not emit:\n  {string.Join("\n  ", missing)}\n"
             + $"emitted:\n  {string.Join("\n  ", emitted.Select(e => $"{e.Key} <- {e.Value}").Order(StringComparer.Ordinal))}");
     }
 
@@ -49,6 +55,20 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
         // A new dashboard (payments, governance, treasury) joins the list above, or a test of its own service's metrics.
         var dashboards = Directory.EnumerateFiles(Repo.Path("deploy/k8s/dashboards"), "*.json").Select(Repo.Relative).Order(StringComparer.Ordinal);
         Assert.Equal(Covered.Order(StringComparer.Ordinal), dashboards);
+    }
+
+    [Fact]
+    public void The_governance_services_emit_their_metrics()
+    {
+        var emitted = metrics.Names;
+        foreach (var name in new[]
+                 {
+                     "governance_proposals", "governance_proposals_created_total", "governance_votes_cast_total", "governance_proposals_decided_total",
+                     "governance_executions_requested_total",
+                 })
+        {
+            Assert.True(emitted.ContainsKey(name), $"{name} is not emitted");
+        }
     }
 
     [Fact]
@@ -166,6 +186,7 @@ public sealed class EmittedMetrics : IAsyncLifetime
         // Its own reader per host, collected on demand: no export interval to wait for, and observable gauges are read at that moment.
         using var ledgerReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
         using var gatewayReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
+        using var subDaoReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
         var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("deploy_metrics");
         var settings = new Dictionary<string, string?>
         {
@@ -181,6 +202,19 @@ public sealed class EmittedMetrics : IAsyncLifetime
             builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(ledgerReader)), settings, broker);
         await using var registry = await ServiceUnderTest.StartAsync(ModelRegistryHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("deploy_registry"),
             settings: new Dictionary<string, string?> { ["Services:Ledger"] = ledger.Address }, broker: broker);
+        // Before the model is registered: its ModelRegistered creates the sub-DAO. Short governance periods on the real
+        // clock, so one proposal goes from creation to execution within seconds.
+        await using var subDao = await ServiceUnderTest.StartAsync(WithTelemetry(SubDaoGovernanceHost.Build), infrastructure,
+            await infrastructure.CreateDatabaseAsync("deploy_subdao"),
+            builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(subDaoReader)),
+            new Dictionary<string, string?>
+            {
+                ["Services:Ledger"] = ledger.Address,
+                ["Governance:Scheduler:IntervalMs"] = "100",
+                ["Governance:DefaultSettings:VotingDelaySeconds"] = "0",
+                ["Governance:DefaultSettings:VotingPeriodSeconds"] = "1",
+                ["Governance:DefaultSettings:ExecutionDelaySeconds"] = "0",
+            }, broker);
         await using var gateway = await ServiceUnderTest.StartAsync(WithTelemetry(UsageGatewayHost.Build), infrastructure,
             await infrastructure.CreateDatabaseAsync("deploy_gateway"),
             builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(gatewayReader)),
@@ -233,7 +267,40 @@ public sealed class EmittedMetrics : IAsyncLifetime
                 Units = 1_000,
             }, provider, cancellationToken: ct).ResponseAsync);
 
+            // Governance: the model's sub-DAO, one Signal proposal voted through to execution.
+            var proposals = new SubDaoGovernanceService.SubDaoGovernanceServiceClient(subDao.Channel);
+            var carol = TestTokens.Bearer("carol", Roles.User);
+            await Eventually.WaitAsync(async () =>
+            {
+                try
+                {
+                    return (await proposals.GetDaoAsync(new GetDaoRequest { ModelId = model.ModelId }, carol, cancellationToken: ct)).Dao is not null;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+                {
+                    return false;
+                }
+            }, found => found, TimeSpan.FromSeconds(30), "the model's sub-DAO");
+            var proposal = (await proposals.CreateProposalAsync(new CreateProposalRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                ModelId = model.ModelId,
+                Title = "emit the governance metrics",
+                Actions = { new SubDaoAction { Signal = new SignalAction() } },
+            }, carol, cancellationToken: ct)).Proposal;
+            await Eventually.WaitAsync(async () => (await proposals.GetProposalAsync(new GetProposalRequest { ProposalId = proposal.ProposalId }, carol,
+                cancellationToken: ct)).Proposal.State, state => state == ProposalState.Active, TimeSpan.FromSeconds(30), "voting open");
+            await proposals.CastVoteAsync(new Contracts.SubDao.V1.CastVoteRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                ProposalId = proposal.ProposalId,
+                Support = VoteSupport.For,
+            }, carol, cancellationToken: ct);
+            await Eventually.WaitAsync(async () => (await proposals.GetProposalAsync(new GetProposalRequest { ProposalId = proposal.ProposalId }, carol,
+                cancellationToken: ct)).Proposal.State, state => state == ProposalState.Executed, TimeSpan.FromSeconds(30), "the proposal executed");
+
             Assert.True(ledgerReader.Collect(10_000), "the Ledger's metrics were not collected");
+            Assert.True(subDaoReader.Collect(10_000), "the sub-DAO service's metrics were not collected");
             Assert.True(gatewayReader.Collect(10_000), "the gateway's metrics were not collected");
 
             var names = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -140,6 +140,14 @@ public sealed class GovernanceStore(NpgsqlDataSource dataSource)
             """, new { daoId, state = (short?)state, proposer, beforePosition, size }, cancellationToken: ct))];
     }
 
+    /// <summary>How many proposals are in each state (all DAOs of this service): the state gauge's reading.</summary>
+    public async Task<IReadOnlyDictionary<short, long>> CountByStateAsync(CancellationToken ct)
+    {
+        await using var db = await dataSource.OpenConnectionAsync(ct);
+        return (await db.QueryAsync<(short State, long Count)>(new CommandDefinition(
+            "select state, count(*) from proposals group by state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
+    }
+
     /// <summary>
     /// Claims due proposals for one scheduler pass. FOR UPDATE SKIP LOCKED: a second replica (or a vote holding the
     /// row) makes this pass skip the row rather than wait or act twice; the next pass picks it up.

@@ -48,11 +48,18 @@ public sealed partial class ProposalScheduler(
             return;
         }
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, options.Value.IntervalMs));
+        var counted = long.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await RunOnceAsync(stoppingToken);
+                // The state gauge's reading, on wall-clock pacing (it is a metric, not a domain decision).
+                if (counted == long.MinValue || System.Diagnostics.Stopwatch.GetElapsedTime(counted) >= StateCountInterval)
+                {
+                    metrics.StatesCounted(await store.CountByStateAsync(stoppingToken));
+                    counted = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -68,6 +75,8 @@ public sealed partial class ProposalScheduler(
             }
         }
     }
+
+    private static readonly TimeSpan StateCountInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>One pass: at most one step for each due proposal (at most <see cref="GovernanceStore.DueBatchMax"/>); returns the steps taken.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
