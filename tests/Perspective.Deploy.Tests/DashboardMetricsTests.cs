@@ -58,6 +58,13 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
     }
 
     [Fact]
+    public void Request_durations_carry_the_grpc_status_code()
+    {
+        // Recorded for the refused Transfer and charge as well as the good ones (the RED dashboard's gRPC status panels).
+        Assert.Contains("rpc.grpc.status_code", metrics.Names["http_server_request_duration_seconds_count"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_governance_services_emit_their_metrics()
     {
         var emitted = metrics.Names;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Perspective.ServiceDefaults.Errors;
@@ -20,11 +21,13 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
     {
         try
         {
-            return await continuation(request, context);
+            var response = await continuation(request, context);
+            TagStatus(context, StatusCode.OK);
+            return response;
         }
         catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
-            throw Translate(ex, context);
+            throw Tagged(Translate(ex, context), context);
         }
     }
 
@@ -35,10 +38,11 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         try
         {
             await continuation(request, responseStream, context);
+            TagStatus(context, StatusCode.OK);
         }
         catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
-            throw Translate(ex, context);
+            throw Tagged(Translate(ex, context), context);
         }
     }
 
@@ -48,11 +52,13 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
     {
         try
         {
-            return await continuation(requestStream, context);
+            var response = await continuation(requestStream, context);
+            TagStatus(context, StatusCode.OK);
+            return response;
         }
         catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
-            throw Translate(ex, context);
+            throw Tagged(Translate(ex, context), context);
         }
     }
 
@@ -63,11 +69,25 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         try
         {
             await continuation(requestStream, responseStream, context);
+            TagStatus(context, StatusCode.OK);
         }
         catch (Exception ex) when (ex is not RpcException { StatusCode: StatusCode.Unimplemented })
         {
-            throw Translate(ex, context);
+            throw Tagged(Translate(ex, context), context);
         }
+    }
+
+    /// <summary>
+    /// A gRPC error travels as HTTP 200 with a grpc-status trailer, so ASP.NET Core's request-duration metric cannot tell
+    /// a refused call from a good one; this adds the status (OpenTelemetry's <c>rpc.grpc.status_code</c>) to it.
+    /// </summary>
+    private static void TagStatus(ServerCallContext context, StatusCode status) =>
+        context.GetHttpContext().Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)status));
+
+    private static RpcException Tagged(RpcException ex, ServerCallContext context)
+    {
+        TagStatus(context, ex.StatusCode);
+        return ex;
     }
 
     private RpcException Translate(Exception ex, ServerCallContext context)
