@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Perspective.Contracts.Ledger.V1;
+using Perspective.Governance.Api;
 using Perspective.Governance.Data;
 using Perspective.Governance.Engine;
 using Perspective.ServiceDefaults.Clients;
@@ -20,6 +21,7 @@ public static class GovernanceEngineExtensions
         builder.Services.AddSingleton<ProposalCommands>();
         builder.Services.AddSingleton<GovernanceQueries>();
         builder.Services.AddSingleton<ExecutionAnswers>();
+        builder.Services.AddSingleton<GovernanceRpcs>();
         builder.Services.AddSingleton<THost>();
         builder.Services.AddSingleton<IDaoHost>(sp => sp.GetRequiredService<THost>());
         builder.Services.AddSingleton<ProposalScheduler>();

@@ -1,22 +1,6 @@
-using Perspective.Governance.Domain;
+using Perspective.Governance;
 
 namespace Perspective.PlatformGovernance;
-
-/// <summary>One set of governance settings in configuration (defaults: <see cref="Settings.Default"/>).</summary>
-public sealed class SettingsOptions
-{
-    public long VotingDelaySeconds { get; set; } = Settings.Default.VotingDelaySeconds;
-    public long VotingPeriodSeconds { get; set; } = Settings.Default.VotingPeriodSeconds;
-    public int QuorumBps { get; set; } = Settings.Default.QuorumBps;
-    public int PassThresholdBps { get; set; } = Settings.Default.PassThresholdBps;
-    public long ProposalThreshold { get; set; } = Settings.Default.ProposalThreshold;
-    public long ExecutionDelaySeconds { get; set; } = Settings.Default.ExecutionDelaySeconds;
-    public long GracePeriodSeconds { get; set; } = Settings.Default.GracePeriodSeconds;
-    public long LateQuorumExtensionSeconds { get; set; } = Settings.Default.LateQuorumExtensionSeconds;
-
-    public Settings ToSettings(string section) => new Settings(VotingDelaySeconds, VotingPeriodSeconds, QuorumBps, PassThresholdBps, ProposalThreshold,
-        ExecutionDelaySeconds, GracePeriodSeconds, LateQuorumExtensionSeconds).Validate(section + ".");
-}
 
 /// <summary>Configuration section <c>Governance</c> of the platform DAO.</summary>
 public sealed class PlatformOptions

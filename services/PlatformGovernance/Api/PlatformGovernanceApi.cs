@@ -19,10 +19,9 @@ namespace Perspective.PlatformGovernance.Api;
 public sealed class PlatformGovernanceApi(
     ProposalCommands commands,
     GovernanceStore store,
-    GovernanceQueries queries,
+    GovernanceRpcs rpcs,
     PlatformStore platform,
-    Parameters parameters,
-    TimeProvider time) : PlatformGovernanceService.PlatformGovernanceServiceBase
+    Parameters parameters) : PlatformGovernanceService.PlatformGovernanceServiceBase
 {
     public override async Task<GetDaoResponse> GetDao(GetDaoRequest request, ServerCallContext context)
     {
@@ -55,81 +54,44 @@ public sealed class PlatformGovernanceApi(
 
     public override async Task<CancelProposalResponse> CancelProposal(CancelProposalRequest request, ServerCallContext context)
     {
-        var caller = context.Caller();
-        var requestId = Rules.RequestId(request.RequestId);
-        var proposalId = Rules.ProposalId(request.ProposalId);
-        var hash = Rules.RequestHash(ProposalCommands.CancelRpc, caller.Account, "", request.ToByteArray());
-        var row = await commands.CancelAsync(requestId, proposalId, caller.Account, request.Reason, hash, context.CancellationToken);
-        return new CancelProposalResponse { Proposal = await ToProtoAsync(row, context.CancellationToken) };
+        var (row, digest) = await rpcs.CancelProposalAsync(context, request.RequestId, request.ProposalId, request.Reason, request);
+        return new CancelProposalResponse { Proposal = ToProto(row, digest) };
     }
 
     public override async Task<GetProposalResponse> GetProposal(GetProposalRequest request, ServerCallContext context)
     {
-        var (row, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
+        var (row, digest) = await rpcs.GetProposalAsync(request.ProposalId, context.CancellationToken);
         return new GetProposalResponse { Proposal = ToProto(row, digest) };
     }
 
     public override async Task<ListProposalsResponse> ListProposals(ListProposalsRequest request, ServerCallContext context)
     {
-        var size = Paging.Size(request.PageSize);
-        var state = GovernanceMapping.StateFilter(request.State);
-        Rules.Line("proposer_account", request.ProposerAccount);
-        var rows = await store.ListAsync(PlatformDaoHost.DaoId, state, string.IsNullOrEmpty(request.ProposerAccount) ? null : request.ProposerAccount,
-            GovernanceMapping.Cursor(request.PageToken), size, context.CancellationToken);
-        var response = new ListProposalsResponse
-        {
-            NextPageToken = Paging.NextToken(GovernanceMapping.CursorText(rows.LastOrDefault()?.Position ?? 0), rows.Count, size),
-        };
-        response.Proposals.AddRange(rows.Select(r => ToProto(r, r.VotesDigest ?? "")));
+        var page = await rpcs.ListProposalsAsync(() => PlatformDaoHost.DaoId, request.State, request.ProposerAccount, request.PageToken,
+            request.PageSize, ToProto, context.CancellationToken);
+        var response = new ListProposalsResponse { NextPageToken = page.NextPageToken };
+        response.Proposals.AddRange(page.Items);
         return response;
     }
 
     public override async Task<CastVoteResponse> CastVote(CastVoteRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
-        var requestId = Rules.RequestId(request.RequestId);
-        var proposalId = Rules.ProposalId(request.ProposalId);
-        var support = Rules.Support((int)request.Support);
-        Rules.Reason("reason", request.Reason);
-        var hash = Rules.RequestHash(ProposalCommands.VoteRpc, caller.Account, "", request.ToByteArray());
-        var (vote, _) = await commands.VoteAsync(requestId, proposalId, caller.Account, support, request.Reason, hash, context.CancellationToken);
-        var (proposal, digest) = await ReadAsync(proposalId, context.CancellationToken);
-        return new CastVoteResponse
-        {
-            Vote = GovernanceMapping.ToProto(vote),
-            Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()),
-        };
+        var (vote, tally) = await rpcs.CastVoteAsync(context, request.RequestId, request.ProposalId, (int)request.Support, request.Reason, request);
+        return new CastVoteResponse { Vote = vote, Tally = tally };
     }
 
-    public override async Task<GetVoteResponse> GetVote(GetVoteRequest request, ServerCallContext context)
-    {
-        var caller = context.Caller();
-        var proposalId = Rules.ProposalId(request.ProposalId);
-        var voter = string.IsNullOrEmpty(request.VoterAccount) ? caller.Account : request.VoterAccount;
-        Rules.Line("voter_account", voter);
-        var vote = await store.GetVoteAsync(proposalId, voter, context.CancellationToken)
-            ?? throw DomainException.NotFound($"{voter} has not voted on proposal {proposalId}");
-        return new GetVoteResponse { Vote = GovernanceMapping.ToProto(vote) };
-    }
+    public override async Task<GetVoteResponse> GetVote(GetVoteRequest request, ServerCallContext context) =>
+        new() { Vote = await rpcs.GetVoteAsync(context, request.ProposalId, request.VoterAccount) };
 
     public override async Task<ListVotesResponse> ListVotes(ListVotesRequest request, ServerCallContext context)
     {
-        var size = Paging.Size(request.PageSize);
-        var proposal = await GetAsync(request.ProposalId, context.CancellationToken);
-        var rows = await store.ListVotesAsync(proposal.ProposalId, GovernanceMapping.Cursor(request.PageToken) ?? 0, size, context.CancellationToken);
-        var response = new ListVotesResponse
-        {
-            NextPageToken = Paging.NextToken(GovernanceMapping.CursorText(rows.LastOrDefault()?.Ordinal ?? 0), rows.Count, size),
-        };
-        response.Votes.AddRange(rows.Select(GovernanceMapping.ToProto));
+        var page = await rpcs.ListVotesAsync(request.ProposalId, request.PageToken, request.PageSize, context.CancellationToken);
+        var response = new ListVotesResponse { NextPageToken = page.NextPageToken };
+        response.Votes.AddRange(page.Items);
         return response;
     }
 
-    public override async Task<GetTallyResponse> GetTally(GetTallyRequest request, ServerCallContext context)
-    {
-        var (proposal, digest) = await ReadAsync(Rules.ProposalId(request.ProposalId), context.CancellationToken);
-        return new GetTallyResponse { Tally = GovernanceMapping.ToProto(proposal, digest, time.GetUtcNow()) };
-    }
+    public override async Task<GetTallyResponse> GetTally(GetTallyRequest request, ServerCallContext context) =>
+        new() { Tally = await rpcs.GetTallyAsync(request.ProposalId, context.CancellationToken) };
 
     public override async Task<GetParameterResponse> GetParameter(GetParameterRequest request, ServerCallContext context)
     {
@@ -174,21 +136,12 @@ public sealed class PlatformGovernanceApi(
         return response;
     }
 
-    private async Task<ProposalRow> GetAsync(string proposalId, CancellationToken ct)
-    {
-        var id = Rules.ProposalId(proposalId);
-        return await store.GetAsync(id, ct) ?? throw ProposalCommands.ProposalNotFound(id);
-    }
-
     /// <summary>The proposal as it is now, its tally and digest from one snapshot.</summary>
     private async Task<PlatformProposal> ToProtoAsync(ProposalRow row, CancellationToken ct)
     {
-        var (proposal, digest) = await ReadAsync(row.ProposalId, ct);
+        var (proposal, digest) = await rpcs.ReadAsync(row.ProposalId, ct);
         return ToProto(proposal, digest);
     }
-
-    private async Task<(ProposalRow Proposal, string Digest)> ReadAsync(Guid proposalId, CancellationToken ct) =>
-        await queries.ProposalAsync(proposalId, ct) ?? throw ProposalCommands.ProposalNotFound(proposalId);
 
     private PlatformProposal ToProto(ProposalRow row, string digest)
     {
@@ -202,7 +155,7 @@ public sealed class PlatformGovernanceApi(
             SnapshotSequence = row.SnapshotSequence,
             Settings = GovernanceMapping.ToProto(row.FrozenSettings),
             Timeline = GovernanceMapping.Timeline(row),
-            Tally = GovernanceMapping.ToProto(row, digest, time.GetUtcNow()),
+            Tally = rpcs.Tally(row, digest),
             FailureReason = row.FailureReason,
         };
         proposal.Actions.AddRange(PlatformActions.FromJson(row.Actions));
