@@ -56,7 +56,9 @@ public sealed class BrokerOutageTests(TestInfrastructure infrastructure) : IAsyn
         await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-outage'"),
             n => n > 0, TimeSpan.FromSeconds(90), "delivery after the broker returned");
         Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-outage'"));
-        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null"));
+        // The row is stamped after the broker's confirm, which can come after the consumer applied the event.
+        await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null"), n => n == 0,
+            TimeSpan.FromSeconds(30), "the outbox row stamped sent");
         await Eventually.WaitAsync(async () => (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status,
             s => s == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60), "readiness after the outage");
     }
@@ -82,6 +84,8 @@ public sealed class BrokerOutageTests(TestInfrastructure infrastructure) : IAsyn
         await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-restart'"),
             n => n > 0, TimeSpan.FromSeconds(60), "delivery by the restarted process");
         Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from note_effects where note_id = 'n-restart'", ct));
-        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null", ct));
+        // Stamped after the broker's confirm, which can come after the consumer applied the event.
+        await Eventually.WaitAsync(() => db.ExecuteScalarAsync<int>("select count(*) from outbox_messages where sent_at is null"), n => n == 0,
+            TimeSpan.FromSeconds(30), "the outbox row stamped sent");
     }
 }
