@@ -23,6 +23,19 @@ public sealed partial class GatewayStore(NpgsqlDataSource dataSource)
 
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => dataSource.OpenConnectionAsync(cancellationToken);
 
+    /// <summary>Runs <paramref name="work"/> in one transaction and commits it.</summary>
+    public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await BeginAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var result = await work(transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+    }
+
     public async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginAsync(CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);

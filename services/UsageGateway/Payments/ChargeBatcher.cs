@@ -229,63 +229,53 @@ public sealed partial class ChargeBatcher(
             // Gateway:ResumeAfterMs, and a charge must not look stuck while its batch still holds it.
             charge.Payment = charge.Payment with { CreatedAt = now.UtcDateTime };
         }
-        for (var attempt = 1; ; attempt++)
+        var (inserted, reserved, refused) = await InTransactionAsync(async transaction =>
         {
-            try
-            {
-                await using var connection = await store.OpenAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                // Payments before allowances, as every one-by-one path takes them, so no two transactions wait on each other in a circle.
-                var inserted = await store.InsertPaymentsAsync(transaction, [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], cancellationToken);
-                var allowances = await store.LockAllowancesAsync(transaction, [.. charges.Select(Key).Distinct()], cancellationToken);
+            // Payments before allowances, as every one-by-one path takes them, so no two transactions wait on each other in a circle.
+            var inserted = await store.InsertPaymentsAsync(transaction, [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], cancellationToken);
+            var allowances = await store.LockAllowancesAsync(transaction, [.. charges.Select(Key).Distinct()], cancellationToken);
 
-                var reserved = new List<QueuedCharge>(charges.Count);
-                var refused = new List<(QueuedCharge Charge, string Reason)>();
-                var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-                foreach (var charge in charges.Where(c => inserted.Contains(c.Payment.RequestId)))
-                {
-                    var key = Key(charge);
-                    var payment = charge.Payment;
-                    if (!allowances.TryGetValue(key, out var allowance))
-                    {
-                        refused.Add((charge, $"no allowance: {payment.PayerAccount} has not granted model {payment.ModelId} an allowance"));
-                        continue;
-                    }
-                    if (allowance.RefusalAt(now, payment.Amount) is { } refusal)
-                    {
-                        refused.Add((charge, refusal));
-                        continue;
-                    }
-                    allowances[key] = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount) };
-                    deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), 0) : (payment.Amount, 0);
-                    reserved.Add(charge);
-                }
-                if (refused.Count > 0)
-                {
-                    await store.DeletePendingPaymentsAsync(transaction, [.. refused.Select(r => r.Charge.Payment.RequestId)], cancellationToken);
-                }
-                if (deltas.Count > 0)
-                {
-                    await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
-                }
-                await transaction.CommitAsync(cancellationToken);
-
-                foreach (var charge in charges.Where(c => !inserted.Contains(c.Payment.RequestId)))
-                {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
-                }
-                foreach (var (charge, reason) in refused)
-                {
-                    charge.Done.TrySetException(DomainException.FailedPrecondition(reason));
-                }
-                return reserved;
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected && attempt < 3)
+            var reserved = new List<QueuedCharge>(charges.Count);
+            var refused = new List<(QueuedCharge Charge, string Reason)>();
+            var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
+            foreach (var charge in charges.Where(c => inserted.Contains(c.Payment.RequestId)))
             {
-                // Another replica's transaction took the same rows in another order (a one-by-one path); the batch is undone whole.
-                LogDeadlock(logger, attempt);
+                var key = Key(charge);
+                var payment = charge.Payment;
+                if (!allowances.TryGetValue(key, out var allowance))
+                {
+                    refused.Add((charge, $"no allowance: {payment.PayerAccount} has not granted model {payment.ModelId} an allowance"));
+                    continue;
+                }
+                if (allowance.RefusalAt(now, payment.Amount) is { } refusal)
+                {
+                    refused.Add((charge, refusal));
+                    continue;
+                }
+                allowances[key] = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount) };
+                deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), 0) : (payment.Amount, 0);
+                reserved.Add(charge);
             }
+            if (refused.Count > 0)
+            {
+                await store.DeletePendingPaymentsAsync(transaction, [.. refused.Select(r => r.Charge.Payment.RequestId)], cancellationToken);
+            }
+            if (deltas.Count > 0)
+            {
+                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
+            }
+            return (inserted, reserved, refused);
+        }, cancellationToken);
+
+        foreach (var charge in charges.Where(c => !inserted.Contains(c.Payment.RequestId)))
+        {
+            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
         }
+        foreach (var (charge, reason) in refused)
+        {
+            charge.Done.TrySetException(DomainException.FailedPrecondition(reason));
+        }
+        return reserved;
     }
 
     /// <summary>Step 2: the Ledger transfers of the batch. Returns the charges whose money moved (or that cost nothing).</summary>
@@ -346,64 +336,73 @@ public sealed partial class ChargeBatcher(
             return;
         }
         var now = GatewayRules.Now(time);
+        var (paid, alone) = await InTransactionAsync(async transaction =>
+        {
+            var pending = await store.LockPendingPaymentsAsync(transaction, [.. moved.Select(m => m.Charge.Payment.RequestId)], cancellationToken);
+            var allowances = await store.LockAllowancesAsync(transaction, [.. moved.Select(m => Key(m.Charge)).Distinct()], cancellationToken);
+
+            var paid = new List<(QueuedCharge Charge, ChargeUsageResponse Response)>(moved.Count);
+            var rows = new List<(PaymentRecord, byte[])>(moved.Count);
+            var events = new List<IIntegrationEvent>(moved.Count);
+            var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
+            var alone = new List<QueuedCharge>();
+            foreach (var (charge, transfer) in moved)
+            {
+                var key = Key(charge);
+                // The row must still be this batch's own (same payment id): a row released and inserted again by another
+                // copy while the batch was at the Ledger is finished from what is stored, one by one.
+                if (!pending.TryGetValue(charge.Payment.RequestId, out var pendingId) || pendingId != charge.Payment.PaymentId
+                    || !allowances.TryGetValue(key, out var allowance))
+                {
+                    alone.Add(charge);
+                    continue;
+                }
+                var amount = charge.Payment.Amount;
+                allowance = allowance with
+                {
+                    ReservedAmount = checked(allowance.ReservedAmount - amount),
+                    UsedAmount = checked(allowance.UsedAmount + amount),
+                    UpdatedAt = now.UtcDateTime,
+                };
+                allowances[key] = allowance;
+                deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved - amount), checked(delta.Used + amount)) : (-amount, amount);
+                var record = charge.Payment.Paid(transfer);
+                var response = new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) };
+                rows.Add((record, response.ToByteArray()));
+                events.Add(ChargeService.UsagePaidOf(record, now));
+                paid.Add((charge, response));
+            }
+            if (rows.Count > 0)
+            {
+                await store.MarkPaidAsync(transaction, rows, cancellationToken);
+                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
+                await outbox.EnqueueAsync(transaction, events, cancellationToken);
+            }
+            return (paid, alone);
+        }, cancellationToken);
+        metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
+
+        foreach (var (charge, response) in paid)
+        {
+            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, response));
+        }
+        foreach (var charge in alone)
+        {
+            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
+        }
+    }
+
+    /// <summary>
+    /// One transaction of a batch, tried again (at most three times in all) when PostgreSQL picks it as a deadlock's victim:
+    /// another replica's one-by-one path took the same rows in another order, and the batch's work is undone whole.
+    /// </summary>
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using var connection = await store.OpenAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var pending = await store.LockPendingPaymentsAsync(transaction, [.. moved.Select(m => m.Charge.Payment.RequestId)], cancellationToken);
-                var allowances = await store.LockAllowancesAsync(transaction, [.. moved.Select(m => Key(m.Charge)).Distinct()], cancellationToken);
-
-                var paid = new List<(QueuedCharge Charge, ChargeUsageResponse Response)>(moved.Count);
-                var rows = new List<(PaymentRecord, byte[])>(moved.Count);
-                var events = new List<IIntegrationEvent>(moved.Count);
-                var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-                var alone = new List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)>();
-                foreach (var (charge, transfer) in moved)
-                {
-                    var key = Key(charge);
-                    // The row must still be this batch's own (same payment id): a row released and inserted again by another
-                    // copy while the batch was at the Ledger is finished from what is stored, one by one.
-                    if (!pending.TryGetValue(charge.Payment.RequestId, out var pendingId) || pendingId != charge.Payment.PaymentId
-                        || !allowances.TryGetValue(key, out var allowance))
-                    {
-                        alone.Add((charge, transfer));
-                        continue;
-                    }
-                    var amount = charge.Payment.Amount;
-                    allowance = allowance with
-                    {
-                        ReservedAmount = checked(allowance.ReservedAmount - amount),
-                        UsedAmount = checked(allowance.UsedAmount + amount),
-                        UpdatedAt = now.UtcDateTime,
-                    };
-                    allowances[key] = allowance;
-                    deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved - amount), checked(delta.Used + amount)) : (-amount, amount);
-                    var record = charge.Payment.Paid(transfer);
-                    var response = new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) };
-                    rows.Add((record, response.ToByteArray()));
-                    events.Add(ChargeService.UsagePaidOf(record, now));
-                    paid.Add((charge, response));
-                }
-                if (rows.Count > 0)
-                {
-                    await store.MarkPaidAsync(transaction, rows, cancellationToken);
-                    await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
-                    await outbox.EnqueueAsync(transaction, events, cancellationToken);
-                }
-                await transaction.CommitAsync(cancellationToken);
-                metrics.Paid("charge", rows.Count, paid.Sum(p => p.Charge.Payment.Amount));
-
-                foreach (var (charge, response) in paid)
-                {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, response));
-                }
-                foreach (var (charge, transfer) in alone)
-                {
-                    charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
-                }
-                return;
+                return await store.InTransactionAsync(work, cancellationToken);
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected && attempt < 3)
             {

@@ -116,7 +116,7 @@ public sealed class MeteredService(
             }
         }
         var orphan = false;
-        var answer = await InTransactionAsync<AuthorizeUsageResponse?>(async transaction =>
+        var answer = await store.InTransactionAsync<AuthorizeUsageResponse?>(async transaction =>
         {
             var current = await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken);
             if (current is null)
@@ -152,7 +152,7 @@ public sealed class MeteredService(
 
     /// <summary>The hold was refused (balance short): the authorization, its reservation and its request id go, as if never asked.</summary>
     private Task AbandonAuthorizeAsync(AuthorizationRecord authorization, CancellationToken cancellationToken) =>
-        InTransactionAsync(async transaction =>
+        store.InTransactionAsync(async transaction =>
         {
             if (await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken) is { Status: AuthorizationStatus.Creating })
             {
@@ -177,7 +177,7 @@ public sealed class MeteredService(
         }
 
         var now = GatewayRules.Now(time);
-        var claimed = await InTransactionAsync(async transaction =>
+        var claimed = await store.InTransactionAsync(async transaction =>
         {
             if (!await store.ClaimRequestAsync(transaction, requestId, SettleKind, contentHash, now.UtcDateTime, cancellationToken))
             {
@@ -248,7 +248,7 @@ public sealed class MeteredService(
             }
         }
         var newlyPaid = false;
-        var settled = await InTransactionAsync(async transaction =>
+        var settled = await store.InTransactionAsync(async transaction =>
         {
             newlyPaid = false;
             var current = (await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken))!;
@@ -292,7 +292,7 @@ public sealed class MeteredService(
             return replay.Response ?? new CancelUsageResponse { Authorization = GatewayMapping.ToProto(await FinishCloseAsync(replay.Authorization!, cancellationToken)) };
         }
         var now = GatewayRules.Now(time);
-        var claimed = await InTransactionAsync(async transaction =>
+        var claimed = await store.InTransactionAsync(async transaction =>
         {
             if (!await store.ClaimRequestAsync(transaction, requestId, CancelKind, contentHash, now.UtcDateTime, cancellationToken))
             {
@@ -313,7 +313,7 @@ public sealed class MeteredService(
         {
             case AuthorizationStatus.Authorized:
                 var now = GatewayRules.Now(time);
-                var expiring = await InTransactionAsync(async transaction =>
+                var expiring = await store.InTransactionAsync(async transaction =>
                 {
                     var current = await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken);
                     return current is { Status: AuthorizationStatus.Authorized } && current.ExpiresAt <= now.UtcDateTime
@@ -359,7 +359,7 @@ public sealed class MeteredService(
     }
 
     private Task<AuthorizationRecord> CloseAsync(AuthorizationRecord authorization, AuthorizationStatus closed, PaymentRecord? payment, CancellationToken cancellationToken) =>
-        InTransactionAsync(async transaction =>
+        store.InTransactionAsync(async transaction =>
         {
             var current = (await store.AuthorizationAsync(authorization.AuthorizationId, transaction, forUpdate: true, cancellationToken))!;
             if (current.Status is AuthorizationStatus.Settled or AuthorizationStatus.Canceled or AuthorizationStatus.Expired)
@@ -391,7 +391,7 @@ public sealed class MeteredService(
     /// </summary>
     private async Task<Replay<T>?> ReplayAsync<T>(Guid requestId, byte[] contentHash, MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T> =>
-        await InTransactionAsync(async transaction =>
+        await store.InTransactionAsync(async transaction =>
         {
             var known = await store.RequestAsync(transaction, requestId, cancellationToken);
             if (known is null)
@@ -439,17 +439,5 @@ public sealed class MeteredService(
             throw DomainException.FailedPrecondition($"authorization {authorizationId} is not open: it expired at {authorization.ExpiresAt:O}");
         }
         return authorization;
-    }
-
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        var (connection, transaction) = await store.BeginAsync(cancellationToken);
-        await using (connection)
-        await using (transaction)
-        {
-            var result = await work(transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        }
     }
 }
