@@ -7,6 +7,10 @@ namespace Perspective.UsageGateway.Tests;
 
 public sealed class ModelCacheTests(TestInfrastructure infrastructure) : GatewayTestBase(infrastructure)
 {
+    // Only a delisting has a promised bound (2 s, asserted by the tests that measure it). A price or provider change
+    // just has to arrive: a loaded CI machine once took longer than 2 s to deliver one (the suite runs in parallel).
+    private static readonly TimeSpan EventDelivery = TimeSpan.FromSeconds(15);
+
     /// <summary>Charges until one is refused; returns the refusal and how long it took from <paramref name="since"/>.</summary>
     private async Task<(RpcException Error, TimeSpan After)> FirstRefusalAsync(string modelId, Stopwatch since, UsageGateway.Tests.GatewayClient? client = null)
     {
@@ -70,7 +74,7 @@ public sealed class ModelCacheTests(TestInfrastructure infrastructure) : Gateway
 
         await Bus.PublishAsync(new ModelPricingChanged(model.ModelId, 10, 25, PriceUnit.Request, Guid.NewGuid().ToString(), DateTimeOffset.UtcNow));
         var repriced = await Eventually.WaitAsync(async () => (await ChargeAsync(Charge(model.ModelId, "alice", 3))).Payment,
-            payment => payment.AmountPerUnit != 10, TimeSpan.FromSeconds(2), "a charge at the new price");
+            payment => payment.AmountPerUnit != 10, EventDelivery, "a charge at the new price");
 
         Assert.Equal((25L, 75L), (repriced.AmountPerUnit, repriced.Amount));
         var quote = await Client.GetModelQuoteAsync(new Contracts.Gateway.V1.GetModelQuoteRequest { ModelId = model.ModelId, Units = 4 }, As("alice"), cancellationToken: Ct);
@@ -101,7 +105,7 @@ public sealed class ModelCacheTests(TestInfrastructure infrastructure) : Gateway
             {
                 return null;
             }
-        }, payment => payment is not null, TimeSpan.FromSeconds(2), "the new provider charging");
+        }, payment => payment is not null, EventDelivery, "the new provider charging");
         var old = await RejectedAsync(ChargeAsync(Charge(model.ModelId, "alice", 1)));
 
         Assert.Equal("provider-2", charged!.ProviderAccount);
