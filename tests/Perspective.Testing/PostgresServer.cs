@@ -75,7 +75,9 @@ public sealed class PostgresServer : IAsyncDisposable
         ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"),
             ["-D", DataDir, "-l", Path.Combine(Root, "postgres.log"), "-w", "-t", "60", "start", "-o",
              $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={Root} -c max_connections=400 " +
-             (durable ? "-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")],
+             (durable ? "-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off") +
+             // For profiling a benchmark, e.g. "-c shared_preload_libraries=pg_stat_statements" (docs/BENCHMARKS.md).
+             (Environment.GetEnvironmentVariable("PERSPECTIVE_PG_OPTIONS") is { Length: > 0 } extra ? " " + extra : "")],
             asUser: runAs);
 
     /// <summary>Stops and starts the server on the same port with the same data (for crash and outage tests).</summary>

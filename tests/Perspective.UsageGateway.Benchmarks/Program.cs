@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -90,9 +91,11 @@ try
     }, asProvider).ResponseAsync;
     Task CheckAsync(int i) => healths[i % Channels].CheckAsync(new HealthCheckRequest { Service = "liveness" }).ResponseAsync;
 
-    // Warm-up (JIT tiering, connection pools, HTTP/2 windows, the model cache), not measured.
-    await Load.RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, ChargeAsync);
-    await Load.RunAsync(Math.Min(5_000, chargesPerScenario), concurrency, CheckAsync);
+    // Warm-up (connection pools, HTTP/2 windows, the model cache, and JIT tiering), not measured. Tiered compilation
+    // rewrites thousands of hot methods in the first tens of seconds (seen in the perf map: ~1,000 methods a second
+    // after a 5,000-charge warm-up, a fifth of the CPU); a service that has run for a minute has finished that.
+    await Load.RunAsync(chargesPerScenario, concurrency, ChargeAsync);
+    await Load.RunAsync(chargesPerScenario, concurrency, CheckAsync);
     // Statistics as autovacuum gathers them within a minute of a real start: without them the planner scans the
     // tables the warm-up just filled, and the run measures a state production is in only for its first minute.
     foreach (var host in new[] { ledger, registry, gateway })
@@ -116,7 +119,15 @@ try
     var drain = System.Diagnostics.Stopwatch.StartNew();
     await Eventually.WaitAsync(() => UnsentAsync(gateway), n => n == 0, TimeSpan.FromMinutes(5), "the outbox drained");
     var drainSeconds = drain.Elapsed.TotalSeconds;
-    var open = await Load.RunAtRateAsync(Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10)), openLoopRate, ChargeAsync);
+    var statements = await Statements.ResetAsync(ledger, registry, gateway);
+    var openSteps = new BatchSteps();
+    var openCpuBefore = ProcessCpu.Snapshot(infrastructure);
+    var openCount = Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10));
+    var open = await Load.RunAtRateAsync(openCount, openLoopRate, ChargeAsync);
+    var openCpu = ProcessCpu.Snapshot(infrastructure).Since(openCpuBefore);
+    var openStepReport = openSteps.Report();
+    var statementReport = await statements.ReportAsync(openCount);
+    openSteps.Dispose();
 
     var verify = await ledgerClient.VerifyJournalAsync(new VerifyJournalRequest(), service);
     var treasury = (await ledgerClient.GetBalanceAsync(new GetBalanceRequest { Account = $"treasury:{model.ModelId}", Asset = "POV" }, service)).Balance.Total;
@@ -132,6 +143,9 @@ try
     Console.WriteLine($"closed loop batches: {stepReport}");
     Console.WriteLine($"CPU per call, ceiling: {string.Join(", ", ceilingCpu.Select(c => $"{c.Key} {c.Value * 1e6 / (chargesPerScenario * 2):N0} µs"))}");
     Console.WriteLine($"CPU per charge, closed loop: {string.Join(", ", cpu.Select(c => $"{c.Key} {c.Value * 1e6 / chargesPerScenario:N0} µs"))}");
+    Console.WriteLine($"open loop batches: {openStepReport}");
+    Console.WriteLine($"CPU per charge, open loop: {string.Join(", ", openCpu.Select(c => $"{c.Key} {c.Value * 1e6 / openCount:N0} µs"))}");
+    Console.Write(statementReport);
 }
 finally
 {
@@ -223,6 +237,50 @@ internal sealed class ProcessCpu(Dictionary<string, double> seconds)
     }
 
     public Dictionary<string, double> Since(ProcessCpu before) => Seconds.ToDictionary(s => s.Key, s => s.Value - before.Seconds.GetValueOrDefault(s.Key));
+}
+
+/// <summary>
+/// With PERSPECTIVE_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements": the statements of the open loop per
+/// charge, by database, the costliest first (otherwise nothing).
+/// </summary>
+internal sealed class Statements(ServiceUnderTest[] hosts, bool enabled)
+{
+    public static async Task<Statements> ResetAsync(params ServiceUnderTest[] hosts)
+    {
+        var enabled = Environment.GetEnvironmentVariable("PERSPECTIVE_PG_OPTIONS")?.Contains("pg_stat_statements", StringComparison.Ordinal) == true;
+        foreach (var host in enabled ? hosts : [])
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(host.DatabaseConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("create extension if not exists pg_stat_statements; select pg_stat_statements_reset()", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new Statements(hosts, enabled);
+    }
+
+    public async Task<string> ReportAsync(int charges)
+    {
+        var report = new StringBuilder();
+        foreach (var host in enabled ? hosts : [])
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(host.DatabaseConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                """
+                select calls, total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+                from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+                order by total_exec_time desc limit 12
+                """, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            report.AppendLine(CultureInfo.InvariantCulture, $"statements of {connection.Database} (per charge: calls, exec µs, rows):");
+            while (await reader.ReadAsync())
+            {
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {reader.GetInt64(0) / (double)charges,6:0.00} {reader.GetDouble(1) * 1000 / charges,7:0.0} {reader.GetInt64(2) / (double)charges,6:0.00}  {reader.GetString(3)}");
+            }
+        }
+        return report.ToString();
+    }
 }
 
 /// <summary>The gateway's batch metrics, read in this process while the closed loop runs: mean batch size and mean step times.</summary>
