@@ -61,6 +61,8 @@ public sealed partial class ChargeBatcher(
     {
         /// <summary>The pending payment; its creation time is set when the batch reserves it (the recovery pass measures from it).</summary>
         public PaymentRecord Payment { get; set; } = payment;
+        /// <summary>The allowance as the reservation left it, this charge included (its response shows it paid).</summary>
+        public AllowanceRecord? Allowance { get; set; }
         public CancellationToken Caller { get; } = caller;
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
         public TaskCompletionSource<BatchResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -231,9 +233,8 @@ public sealed partial class ChargeBatcher(
         }
         var (inserted, reserved, refused) = await InTransactionAsync(async transaction =>
         {
-            // Payments before allowances, as every one-by-one path takes them, so no two transactions wait on each other in a circle.
-            var inserted = await store.InsertPaymentsAsync(transaction, [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], cancellationToken);
-            var allowances = await store.LockAllowancesAsync(transaction, [.. charges.Select(Key).Distinct()], cancellationToken);
+            var (inserted, allowances) = await store.InsertPaymentsAndLockAllowancesAsync(transaction,
+                [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], [.. charges.Select(Key).Distinct()], cancellationToken);
 
             var reserved = new List<QueuedCharge>(charges.Count);
             var refused = new List<(QueuedCharge Charge, string Reason)>();
@@ -252,7 +253,7 @@ public sealed partial class ChargeBatcher(
                     refused.Add((charge, refusal));
                     continue;
                 }
-                allowances[key] = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount) };
+                allowances[key] = charge.Allowance = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount), UpdatedAt = now.UtcDateTime };
                 deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), 0) : (payment.Amount, 0);
                 reserved.Add(charge);
             }
@@ -328,7 +329,11 @@ public sealed partial class ChargeBatcher(
         return moved;
     }
 
-    /// <summary>Step 3: payments paid, reservations spent and UsagePaid events written, in one transaction.</summary>
+    /// <summary>
+    /// Step 3: payments paid, reservations spent and UsagePaid events written, in one transaction. The allowances need no
+    /// second look: moving an amount from reserved to used leaves what remains unchanged, so each response shows the
+    /// allowance as its reservation left it with its own amount spent.
+    /// </summary>
     private async Task MarkPaidAsync(List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)> moved, CancellationToken cancellationToken)
     {
         if (moved.Count == 0)
@@ -336,57 +341,48 @@ public sealed partial class ChargeBatcher(
             return;
         }
         var now = GatewayRules.Now(time);
-        var (paid, alone) = await InTransactionAsync(async transaction =>
+        var candidates = new List<(QueuedCharge Charge, PaymentRecord Record, ChargeUsageResponse Response)>(moved.Count);
+        foreach (var (charge, transfer) in moved)
         {
-            var pending = await store.LockPendingPaymentsAsync(transaction, [.. moved.Select(m => m.Charge.Payment.RequestId)], cancellationToken);
-            var allowances = await store.LockAllowancesAsync(transaction, [.. moved.Select(m => Key(m.Charge)).Distinct()], cancellationToken);
-
-            var paid = new List<(QueuedCharge Charge, ChargeUsageResponse Response)>(moved.Count);
-            var rows = new List<(PaymentRecord, byte[])>(moved.Count);
-            var events = new List<IIntegrationEvent>(moved.Count);
-            var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-            var alone = new List<QueuedCharge>();
-            foreach (var (charge, transfer) in moved)
+            var amount = charge.Payment.Amount;
+            var allowance = charge.Allowance! with
             {
-                var key = Key(charge);
-                // The row must still be this batch's own (same payment id): a row released and inserted again by another
-                // copy while the batch was at the Ledger is finished from what is stored, one by one.
-                if (!pending.TryGetValue(charge.Payment.RequestId, out var pendingId) || pendingId != charge.Payment.PaymentId
-                    || !allowances.TryGetValue(key, out var allowance))
+                ReservedAmount = checked(charge.Allowance!.ReservedAmount - amount),
+                UsedAmount = checked(charge.Allowance.UsedAmount + amount),
+                UpdatedAt = now.UtcDateTime,
+            };
+            var record = charge.Payment.Paid(transfer);
+            candidates.Add((charge, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
+        }
+        var paid = await InTransactionAsync(async transaction =>
+        {
+            // Only rows still pending under this batch's payment id: one released and inserted again by another copy while the
+            // batch was at the Ledger is finished from what is stored, one by one.
+            var marked = await store.MarkPaidAsync(transaction, [.. candidates.Select(c => (c.Record, c.Response.ToByteArray()))], cancellationToken);
+            var paid = candidates.Where(c => marked.Contains(c.Record.RequestId)).ToList();
+            if (paid.Count > 0)
+            {
+                var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
+                foreach (var (charge, _, _) in paid)
                 {
-                    alone.Add(charge);
-                    continue;
+                    var amount = charge.Payment.Amount;
+                    deltas[Key(charge)] = deltas.TryGetValue(Key(charge), out var delta)
+                        ? (checked(delta.Reserved - amount), checked(delta.Used + amount))
+                        : (-amount, amount);
                 }
-                var amount = charge.Payment.Amount;
-                allowance = allowance with
-                {
-                    ReservedAmount = checked(allowance.ReservedAmount - amount),
-                    UsedAmount = checked(allowance.UsedAmount + amount),
-                    UpdatedAt = now.UtcDateTime,
-                };
-                allowances[key] = allowance;
-                deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved - amount), checked(delta.Used + amount)) : (-amount, amount);
-                var record = charge.Payment.Paid(transfer);
-                var response = new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) };
-                rows.Add((record, response.ToByteArray()));
-                events.Add(ChargeService.UsagePaidOf(record, now));
-                paid.Add((charge, response));
-            }
-            if (rows.Count > 0)
-            {
-                await store.MarkPaidAsync(transaction, rows, cancellationToken);
                 await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
-                await outbox.EnqueueAsync(transaction, events, cancellationToken);
+                await outbox.EnqueueAsync(transaction, [.. paid.Select(p => ChargeService.UsagePaidOf(p.Record, now))], cancellationToken);
             }
-            return (paid, alone);
+            return paid;
         }, cancellationToken);
         metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
 
-        foreach (var (charge, response) in paid)
+        foreach (var (charge, _, response) in paid)
         {
             charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, response));
         }
-        foreach (var charge in alone)
+        var paidIds = paid.Select(p => p.Record.RequestId).ToHashSet();
+        foreach (var (charge, _, _) in candidates.Where(c => !paidIds.Contains(c.Record.RequestId)))
         {
             charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
         }
