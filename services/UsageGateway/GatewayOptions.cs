@@ -19,9 +19,11 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// Writers paying queued charges in batches (group commit). Each has at most one batch in flight, so this many batches
-    /// overlap: while one waits for the Ledger, the other reserves or marks paid.
+    /// overlap: while one waits for the Ledger, another reserves or marks paid. One by default: on two cores shared with
+    /// the database, fewer and larger batches cost less CPU per charge than overlapping smaller ones (docs/BENCHMARKS.md);
+    /// raise it where the gateway has cores of its own and the Ledger's answer is the wait.
     /// </summary>
-    public int ChargeWriters { get; set; } = 2;
+    public int ChargeWriters { get; set; } = 1;
 
     /// <summary>Most charges one batch pays (at most 1,000, the Ledger's TransferBatch limit).</summary>
     public int ChargeBatchMax { get; set; } = 250;

@@ -17,12 +17,13 @@ using Perspective.UsageGateway;
 var chargesPerScenario = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var openLoopRate = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
+var writers = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : new GatewayOptions().ChargeWriters;
 const int Payers = 1_000;
 const int Channels = 8; // "many provider clients": separate HTTP/2 connections, as separate provider processes would have
 const long Funding = 1_000_000_000;
 const string Provider = "bench-provider";
 
-Console.WriteLine($"gateway benchmark: {chargesPerScenario} charges per scenario, {concurrency} in flight over {Channels} connections, {Payers} payers, fsync on");
+Console.WriteLine($"gateway benchmark: {chargesPerScenario} charges per scenario, {concurrency} in flight over {Channels} connections, {Payers} payers, {writers} charge writers, fsync on");
 var infrastructure = new TestInfrastructure { DurablePostgres = true };
 await infrastructure.InitializeAsync();
 var channels = new List<GrpcChannel>();
@@ -49,6 +50,7 @@ try
             // The limiter is on the path and measured, but set above what one provider can reach here.
             ["Gateway:RateLimitPerSecond"] = "1000000",
             ["Gateway:RateLimitBurst"] = "1000000",
+            ["Gateway:ChargeWriters"] = writers.ToString(CultureInfo.InvariantCulture),
         }, broker: broker);
 
     var model = (await new ModelRegistryService.ModelRegistryServiceClient(registry.Channel).RegisterModelAsync(new RegisterModelRequest
@@ -267,12 +269,12 @@ internal sealed class Statements(ServiceUnderTest[] hosts, bool enabled)
             await connection.OpenAsync();
             await using var command = new Npgsql.NpgsqlCommand(
                 """
-                select calls, total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+                select calls, total_exec_time + total_plan_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
                 from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
-                order by total_exec_time desc limit 12
+                order by total_exec_time + total_plan_time desc limit 12
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync();
-            report.AppendLine(CultureInfo.InvariantCulture, $"statements of {connection.Database} (per charge: calls, exec µs, rows):");
+            report.AppendLine(CultureInfo.InvariantCulture, $"statements of {connection.Database} (per charge: calls, plan + exec µs, rows):");
             while (await reader.ReadAsync())
             {
                 report.AppendLine(CultureInfo.InvariantCulture,
