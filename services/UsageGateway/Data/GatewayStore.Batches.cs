@@ -13,18 +13,22 @@ namespace Perspective.UsageGateway.Data;
 public sealed partial class GatewayStore
 {
     /// <summary>
-    /// Adds to the buckets of allowances, one row per key, taking the rows in key order (the input sorted, joined row by
-    /// row), the order every batch locks them in.
+    /// Adds to the buckets of allowances, one row per key. The rows are locked first in key order (byte order, as the
+    /// reservation step locks them; a join alone promises no order), so two batches never wait on each other in a circle.
     /// </summary>
     public Task AdjustAllowancesAsync(NpgsqlTransaction transaction, IReadOnlyDictionary<(string Payer, string Model), (long Reserved, long Used)> deltas,
         DateTime now, CancellationToken cancellationToken)
     {
-        var ordered = deltas.OrderBy(d => d.Key.Payer, StringComparer.Ordinal).ThenBy(d => d.Key.Model, StringComparer.Ordinal).ToList();
+        var ordered = deltas.ToList();
         return transaction.Connection!.ExecuteAsync(new CommandDefinition(
             """
             update allowances a
                set reserved_amount = a.reserved_amount + d.reserved, used_amount = a.used_amount + d.used, updated_at = @now
-            from unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as d(payer, model, reserved, used)
+            from (select k.payer, k.model, k.reserved, k.used
+                  from unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as k(payer, model, reserved, used)
+                  join allowances x on x.payer_account = k.payer and x.model_id = k.model
+                  order by x.payer_account collate "C", x.model_id collate "C"
+                  for update of x) as d
             where a.payer_account = d.payer and a.model_id = d.model
             """,
             new
@@ -75,7 +79,7 @@ public sealed partial class GatewayStore
             select a.payer_account, a.model_id, a.cap_amount, a.used_amount, a.reserved_amount, a.expires_at, a.revoked_at, a.updated_at
             from unnest($1, $2) as k(payer, model)
             join allowances a on a.payer_account = k.payer and a.model_id = k.model
-            order by a.payer_account, a.model_id
+            order by a.payer_account collate "C", a.model_id collate "C"
             for update of a
             """);
         lockAllowances.Parameters.Add(Array(NpgsqlDbType.Text, keys.Select(k => k.Payer).ToArray()));
@@ -90,7 +94,13 @@ public sealed partial class GatewayStore
             inserted.Add(reader.GetGuid(0));
         }
         await reader.NextResultAsync(cancellationToken);
-        var allowances = reader.Parse<AllowanceRecord>().ToDictionary(a => (a.PayerAccount, a.ModelId));
+        var parse = reader.GetRowParser<AllowanceRecord>();
+        var allowances = new Dictionary<(string Payer, string Model), AllowanceRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var allowance = parse(reader);
+            allowances[(allowance.PayerAccount, allowance.ModelId)] = allowance;
+        }
         return (inserted, allowances);
     }
 

@@ -30,7 +30,12 @@ public enum BatchVerdict
     Resume,
 }
 
-public sealed record BatchResult(BatchVerdict Verdict, ChargeUsageResponse? Response = null);
+/// <summary>
+/// The verdict; for Paid the response. <paramref name="Moved"/> says the charge's money moved in the batch (with
+/// <paramref name="Transfer"/>, none for a free model) although its row could not be marked paid: the one-by-one path
+/// must record it even if the row is gone.
+/// </summary>
+public sealed record BatchResult(BatchVerdict Verdict, ChargeUsageResponse? Response = null, bool Moved = false, Contracts.Ledger.V1.Transfer? Transfer = null);
 
 /// <summary>
 /// Group commit for ChargeUsage, as the Ledger's writer does for transfers: charges queue up, and each of a few writers
@@ -61,7 +66,7 @@ public sealed partial class ChargeBatcher(
     {
         /// <summary>The pending payment; its creation time is set when the batch reserves it (the recovery pass measures from it).</summary>
         public PaymentRecord Payment { get; set; } = payment;
-        /// <summary>The allowance as the reservation left it, this charge included (its response shows it paid).</summary>
+        /// <summary>The allowance as the batch's reservations left it (this charge's among them); its response is computed from it.</summary>
         public AllowanceRecord? Allowance { get; set; }
         public CancellationToken Caller { get; } = caller;
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
@@ -253,9 +258,14 @@ public sealed partial class ChargeBatcher(
                     refused.Add((charge, refusal));
                     continue;
                 }
-                allowances[key] = charge.Allowance = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount), UpdatedAt = now.UtcDateTime };
+                allowances[key] = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount), UpdatedAt = now.UtcDateTime };
                 deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), 0) : (payment.Amount, 0);
                 reserved.Add(charge);
+            }
+            foreach (var charge in reserved)
+            {
+                // The key's state after the whole batch's reservations: marking paid spends from it.
+                charge.Allowance = allowances[Key(charge)];
             }
             if (refused.Count > 0)
             {
@@ -341,18 +351,26 @@ public sealed partial class ChargeBatcher(
             return;
         }
         var now = GatewayRules.Now(time);
-        var candidates = new List<(QueuedCharge Charge, PaymentRecord Record, ChargeUsageResponse Response)>(moved.Count);
+        var candidates = new List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)>(moved.Count);
+        // Each key starts from the state its reservation step left (the whole batch reserved), and the batch's charges are
+        // spent in order: the last response of a key shows the row as this transaction leaves it.
+        var allowances = new Dictionary<(string Payer, string Model), AllowanceRecord>();
+        foreach (var (charge, _) in moved)
+        {
+            allowances.TryAdd(Key(charge), charge.Allowance!);
+        }
         foreach (var (charge, transfer) in moved)
         {
             var amount = charge.Payment.Amount;
-            var allowance = charge.Allowance! with
+            var before = allowances[Key(charge)];
+            var allowance = allowances[Key(charge)] = before with
             {
-                ReservedAmount = checked(charge.Allowance!.ReservedAmount - amount),
-                UsedAmount = checked(charge.Allowance.UsedAmount + amount),
+                ReservedAmount = checked(before.ReservedAmount - amount),
+                UsedAmount = checked(before.UsedAmount + amount),
                 UpdatedAt = now.UtcDateTime,
             };
             var record = charge.Payment.Paid(transfer);
-            candidates.Add((charge, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
+            candidates.Add((charge, transfer, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
         }
         var paid = await InTransactionAsync(async transaction =>
         {
@@ -363,7 +381,7 @@ public sealed partial class ChargeBatcher(
             if (paid.Count > 0)
             {
                 var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-                foreach (var (charge, _, _) in paid)
+                foreach (var (charge, _, _, _) in paid)
                 {
                     var amount = charge.Payment.Amount;
                     deltas[Key(charge)] = deltas.TryGetValue(Key(charge), out var delta)
@@ -377,14 +395,14 @@ public sealed partial class ChargeBatcher(
         }, cancellationToken);
         metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
 
-        foreach (var (charge, _, response) in paid)
+        foreach (var (charge, _, _, response) in paid)
         {
             charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, response));
         }
         var paidIds = paid.Select(p => p.Record.RequestId).ToHashSet();
-        foreach (var (charge, _, _) in candidates.Where(c => !paidIds.Contains(c.Record.RequestId)))
+        foreach (var (charge, transfer, _, _) in candidates.Where(c => !paidIds.Contains(c.Record.RequestId)))
         {
-            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
+            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume, Moved: true, Transfer: transfer));
         }
     }
 

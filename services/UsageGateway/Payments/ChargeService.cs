@@ -79,9 +79,16 @@ public sealed class ChargeService(
         }
         // Stored before (a retry, a concurrent copy that got there first), or left for one-by-one completion: finish it
         // from the stored row, as a retry would.
-        var stored = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken)
-                     ?? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id");
-        return await ResumeAsync(stored, contentHash, cancellationToken);
+        var stored = await store.PaymentByRequestAsync(requestId, null, false, cancellationToken);
+        if (stored is null && result.Moved)
+        {
+            // The batch moved the money, but a concurrent copy had seen the Ledger refuse (the payer short, topped up
+            // since) and released the row: the payment is recorded now, without a reservation.
+            return await MarkPaidAsync(payment, result.Transfer, cancellationToken);
+        }
+        return stored is null
+            ? throw new DomainException(DomainErrorKind.Unavailable, "the first copy of this request was refused; retry with the same request id")
+            : await ResumeAsync(stored, contentHash, cancellationToken);
     }
 
     /// <summary>The recovery pass: finishes a payment left pending (a crash or a lost Ledger answer between steps).</summary>
