@@ -13,30 +13,36 @@ namespace Perspective.UsageGateway.Data;
 public sealed partial class GatewayStore
 {
     /// <summary>
-    /// Adds to the buckets of allowances, one row per key. The rows are locked first in key order (byte order, as the
-    /// reservation step locks them; a join alone promises no order), so two batches never wait on each other in a circle.
+    /// Adds to the buckets of allowances, one row per key. Unless the caller holds them already (<paramref name="locked"/>),
+    /// the rows are locked first in key order (byte order, as the reservation step locks them; a join alone promises no
+    /// order), so two batches never wait on each other in a circle.
     /// </summary>
     public Task AdjustAllowancesAsync(NpgsqlTransaction transaction, IReadOnlyDictionary<(string Payer, string Model), (long Reserved, long Used)> deltas,
-        DateTime now, CancellationToken cancellationToken)
+        DateTime now, bool locked, CancellationToken cancellationToken)
     {
-        var ordered = deltas.ToList();
+        var rows = deltas.ToList();
+        var source = locked
+            ? "unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as d(payer, model, reserved, used)"
+            : """
+              (select k.payer, k.model, k.reserved, k.used
+               from unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as k(payer, model, reserved, used)
+               join allowances x on x.payer_account = k.payer and x.model_id = k.model
+               order by x.payer_account collate "C", x.model_id collate "C"
+               for update of x) as d
+              """;
         return transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             update allowances a
                set reserved_amount = a.reserved_amount + d.reserved, used_amount = a.used_amount + d.used, updated_at = @now
-            from (select k.payer, k.model, k.reserved, k.used
-                  from unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as k(payer, model, reserved, used)
-                  join allowances x on x.payer_account = k.payer and x.model_id = k.model
-                  order by x.payer_account collate "C", x.model_id collate "C"
-                  for update of x) as d
+            from {source}
             where a.payer_account = d.payer and a.model_id = d.model
             """,
             new
             {
-                payers = ordered.Select(d => d.Key.Payer).ToArray(),
-                models = ordered.Select(d => d.Key.Model).ToArray(),
-                reserved = ordered.Select(d => d.Value.Reserved).ToArray(),
-                used = ordered.Select(d => d.Value.Used).ToArray(),
+                payers = rows.Select(d => d.Key.Payer).ToArray(),
+                models = rows.Select(d => d.Key.Model).ToArray(),
+                reserved = rows.Select(d => d.Value.Reserved).ToArray(),
+                used = rows.Select(d => d.Value.Used).ToArray(),
                 now,
             }, transaction, cancellationToken: cancellationToken));
     }

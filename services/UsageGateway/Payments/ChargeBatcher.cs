@@ -273,7 +273,7 @@ public sealed partial class ChargeBatcher(
             }
             if (deltas.Count > 0)
             {
-                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
+                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, locked: true, cancellationToken);
             }
             return (inserted, reserved, refused);
         }, cancellationToken);
@@ -388,7 +388,7 @@ public sealed partial class ChargeBatcher(
                         ? (checked(delta.Reserved - amount), checked(delta.Used + amount))
                         : (-amount, amount);
                 }
-                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, cancellationToken);
+                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, locked: false, cancellationToken);
                 await outbox.EnqueueAsync(transaction, [.. paid.Select(p => ChargeService.UsagePaidOf(p.Record, now))], cancellationToken);
             }
             return paid;
