@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace Perspective.Testing;
 
-/// <summary>Operations per second and latency percentiles of one benchmark scenario.</summary>
-public sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms);
+/// <summary>
+/// Operations per second and latency percentiles of one benchmark scenario; <paramref name="LatenciesMs"/> in the order the
+/// operations were started (for an open loop, by when each was due), so slow ones can be tied to what happened then.
+/// </summary>
+public sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, double[] LatenciesMs);
 
 /// <summary>The load generators of the benchmarks: a closed loop (a fixed number in flight) and an open loop (a fixed rate).</summary>
 public static class Load
@@ -59,8 +62,9 @@ public static class Load
 
     private static LoadResult Summarize(double[] latencies, TimeSpan elapsed)
     {
-        Array.Sort(latencies);
-        var count = latencies.Length;
-        return new LoadResult(count / elapsed.TotalSeconds, latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
+        var sorted = (double[])latencies.Clone();
+        Array.Sort(sorted);
+        var count = sorted.Length;
+        return new LoadResult(count / elapsed.TotalSeconds, sorted[count / 2], sorted[Math.Min(count - 1, (int)(count * 0.99))], latencies);
     }
 }

@@ -125,8 +125,11 @@ try
     var openSteps = new BatchSteps();
     var openCpuBefore = ProcessCpu.Snapshot(infrastructure);
     var openCount = Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10));
+    var maintenanceBefore = await Maintenance.SnapshotAsync(ledger, registry, gateway);
+    using var timeline = new Timeline();
     var open = await Load.RunAtRateAsync(openCount, openLoopRate, ChargeAsync);
     var openCpu = ProcessCpu.Snapshot(infrastructure).Since(openCpuBefore);
+    var maintenance = (await Maintenance.SnapshotAsync(ledger, registry, gateway)).Since(maintenanceBefore);
     var openStepReport = openSteps.Report();
     var statementReport = await statements.ReportAsync(openCount);
     openSteps.Dispose();
@@ -148,6 +151,8 @@ try
     Console.WriteLine($"open loop batches: {openStepReport}");
     Console.WriteLine($"CPU per charge, open loop: {string.Join(", ", openCpu.Select(c => $"{c.Key} {c.Value * 1e6 / openCount:N0} µs"))}");
     Console.Write(statementReport);
+    Console.WriteLine($"open loop, database maintenance meanwhile: {maintenance}");
+    Console.Write(timeline.Report(open.LatenciesMs, openLoopRate, slowMs: 25));
 }
 finally
 {
@@ -282,6 +287,138 @@ internal sealed class Statements(ServiceUnderTest[] hosts, bool enabled)
             }
         }
         return report.ToString();
+    }
+}
+
+/// <summary>
+/// What happened when during the open loop, to tie its slow charges to a cause: the gateway's batches (end time, size,
+/// step times) and this process's garbage collections (start, generation, pause), on the <see cref="System.Diagnostics.Stopwatch"/> clock.
+/// </summary>
+internal sealed class Timeline : System.Diagnostics.Tracing.EventListener
+{
+    private readonly long start = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly System.Diagnostics.Metrics.MeterListener listener = new();
+    private readonly List<(double At, string Step, double Ms)> steps = [];
+    private readonly List<(double At, int Generation, double PauseMs)> collections = [];
+    private readonly Dictionary<int, (double At, int Generation)> collecting = [];
+
+    public Timeline()
+    {
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : "?", value * 1000));
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => Add("size", value));
+        listener.Start();
+    }
+
+    private double Now => System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+    private void Add(string step, double value)
+    {
+        lock (steps)
+        {
+            steps.Add((Now, step, value));
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational, (System.Diagnostics.Tracing.EventKeywords)1 /* GC */);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        lock (steps)
+        {
+            if (e.EventName?.StartsWith("GCStart", StringComparison.Ordinal) == true && e.Payload is { Count: > 1 })
+            {
+                collecting[e.OSThreadId.GetHashCode()] = (Now, Convert.ToInt32(e.Payload[1], CultureInfo.InvariantCulture));
+            }
+            else if (e.EventName?.StartsWith("GCEnd", StringComparison.Ordinal) == true && collecting.Remove(e.OSThreadId.GetHashCode(), out var started))
+            {
+                collections.Add((started.At, started.Generation, Now - started.At));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The 100-ms windows (by when the charges were due) with the most charges slower than <paramref name="slowMs"/>, and what
+    /// the batches and the collector did in each.
+    /// </summary>
+    public string Report(double[] latenciesByDue, double perSecond, double slowMs)
+    {
+        listener.Dispose();
+        const double Window = 100;
+        var report = new StringBuilder();
+        lock (steps)
+        {
+            var gcs = collections.GroupBy(c => c.Generation).OrderBy(g => g.Key)
+                .Select(g => $"gen{g.Key} ×{g.Count()} (max pause {g.Max(c => c.PauseMs):0.0} ms)");
+            report.AppendLine(CultureInfo.InvariantCulture, $"open loop, garbage collections in this process: {string.Join(", ", gcs)}");
+            var slow = latenciesByDue.Select((ms, i) => (Due: i * 1000 / perSecond, Ms: ms)).Where(c => c.Ms > slowMs).ToList();
+            report.AppendLine(CultureInfo.InvariantCulture, $"open loop, charges slower than {slowMs} ms: {slow.Count} of {latenciesByDue.Length}; the worst 100-ms windows:");
+            foreach (var window in slow.GroupBy(c => Math.Floor(c.Due / Window)).OrderByDescending(g => g.Count()).Take(8).OrderBy(g => g.Key))
+            {
+                // What ended in the window and the one before it (a slow charge waits for the batch before its own).
+                var from = (window.Key - 1) * Window;
+                var to = (window.Key + 1) * Window + 50;
+                var batches = steps.Where(s => s.At >= from && s.At < to).GroupBy(s => s.Step)
+                    .Select(g => g.Key == "size" ? $"{g.Count()} batches (max {g.Max(s => s.Ms):0})" : $"{g.Key} max {g.Max(s => s.Ms):0.0}");
+                var windowGcs = collections.Where(c => c.At >= from && c.At < to).Select(c => $"gen{c.Generation} {c.PauseMs:0.0} ms");
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {window.Key * Window / 1000,6:0.0} s: {window.Count(),3} slow (max {window.Max(c => c.Ms):0.0} ms); {string.Join(", ", batches)}; GC: {string.Join(", ", windowGcs)}");
+            }
+        }
+        return report.ToString();
+    }
+
+    public override void Dispose()
+    {
+        listener.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>Checkpoints, autovacuums and autoanalyzes in the benchmark's databases, to see whether one ran during a scenario.</summary>
+internal sealed class Maintenance(Dictionary<string, long> counts)
+{
+    private Dictionary<string, long> Counts { get; } = counts;
+
+    public static async Task<Maintenance> SnapshotAsync(params ServiceUnderTest[] hosts)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var host in hosts)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(host.DatabaseConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                """
+                select 'checkpoints', checkpoints_timed + checkpoints_req from pg_stat_bgwriter
+                union all
+                select current_database() || '.' || relname || ' ' || kind, n
+                from pg_stat_user_tables, lateral (values ('autovacuum', autovacuum_count), ('autoanalyze', autoanalyze_count)) as k(kind, n)
+                """, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        return new Maintenance(counts);
+    }
+
+    public string Since(Maintenance before)
+    {
+        var changed = Counts.Where(c => c.Value != before.Counts.GetValueOrDefault(c.Key)).Select(c => $"{c.Key} +{c.Value - before.Counts.GetValueOrDefault(c.Key)}").ToList();
+        return changed.Count == 0 ? "none" : string.Join(", ", changed);
     }
 }
 

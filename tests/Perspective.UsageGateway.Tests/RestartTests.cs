@@ -133,6 +133,44 @@ public sealed class RestartTests(TestInfrastructure infrastructure) : GatewayTes
     }
 
     [Fact]
+    public async Task A_charge_whose_paid_mark_a_database_crash_lost_after_the_answer_is_finished_with_the_same_receipt_and_event()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000);
+        var request = Charge(model.ModelId, "alice", 4);
+        var answered = await ChargeAsync(request);
+        await Gateway.DisposeAsync();
+        // The batch marks paid without waiting for the WAL flush; what PostgreSQL loses in a crash before it is that mark:
+        // the row pending again with its reservation, and no UsagePaid event.
+        await using (var db = new Npgsql.NpgsqlConnection(Gateway.DatabaseConnectionString))
+        {
+            await db.OpenAsync(Ct);
+            await using var undo = new Npgsql.NpgsqlCommand(
+                """
+                update payments set status = 1, ledger_sequence = null, ledger_hash = null, response = null where request_id = @id;
+                update allowances set used_amount = used_amount - 40, reserved_amount = reserved_amount + 40 where payer_account = 'alice';
+                delete from outbox_messages;
+                """, db);
+            undo.Parameters.AddWithValue("id", Guid.Parse(request.RequestId));
+            await undo.ExecuteNonQueryAsync(Ct);
+        }
+        var paid = await Bus.ObserveAsync<UsagePaid>();
+        Gateway = await StartGatewayAsync();
+
+        Clock.Advance(TimeSpan.FromMilliseconds(new GatewayOptions().ResumeAfterMs + 1_000));
+        var recovered = await Eventually.WaitAsync(() => PaymentsOfAsync("alice"), payments => payments.Count == 1, TimeSpan.FromSeconds(15), "the recovery pass");
+        var retried = await ChargeAsync(request);
+
+        Assert.Equal(answered.Payment, recovered.Single());
+        Assert.Equal(answered.Payment, retried.Payment);
+        Assert.Equal(AliceGenesis - 40, (await BalanceAsync("alice")).Total);
+        var allowance = await AllowanceAsync("alice", model.ModelId);
+        Assert.Equal((40L, 0L), (allowance.UsedAmount, allowance.ReservedAmount));
+        var usagePaid = await paid.WaitForAsync(e => e.PaymentId == answered.Payment.PaymentId);
+        Assert.Equal((40L, answered.Payment.LedgerTransferId, answered.Payment.LedgerSequence), (usagePaid.AmountBaseUnits, usagePaid.LedgerTransferId, usagePaid.LedgerSequence));
+    }
+
+    [Fact]
     public async Task A_retry_after_a_restart_returns_the_same_receipt_as_the_first_answer()
     {
         var model = await RegisterModelAsync();

@@ -121,16 +121,26 @@ public sealed partial class GatewayStore
     /// response every retry of their request gets; returns the request ids marked. A row released and inserted again by
     /// another copy while the batch was at the Ledger has another payment id and is left alone.
     /// </summary>
+    /// <remarks>
+    /// The transaction commits without waiting for its WAL flush (<c>synchronous_commit = off</c> for it alone): everything it
+    /// records can be derived again from what is durable already — the pending row (committed before the Ledger was called)
+    /// and the Ledger's transfer, whose id the row derives. If PostgreSQL itself crashes before the flush (the WAL writer
+    /// flushes within <c>wal_writer_delay</c>, and any later durable commit flushes it too), the row is pending again and the
+    /// recovery pass replays the transfer (the Ledger answers with the original) and marks it paid with the same receipt.
+    /// </remarks>
     public async Task<HashSet<Guid>> MarkPaidAsync(NpgsqlTransaction transaction, IReadOnlyList<(PaymentRecord Paid, byte[] Response)> payments, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
+        var command = new NpgsqlBatchCommand(
             """
             update payments p
                set status = 2, ledger_transfer_id = d.transfer_id, ledger_sequence = d.sequence, ledger_hash = d.hash, response = d.response
             from unnest($1, $2, $3, $4, $5, $6) as d(request_id, payment_id, transfer_id, sequence, hash, response)
             where p.request_id = d.request_id and p.payment_id = d.payment_id and p.status = 1
             returning p.request_id
-            """, transaction.Connection, transaction);
+            """);
+        batch.BatchCommands.Add(command);
         command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.RequestId).ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.PaymentId).ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerTransferId ?? DBNull.Value).ToArray()));
@@ -138,7 +148,7 @@ public sealed partial class GatewayStore
         command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerHash ?? DBNull.Value).ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Bytea, payments.Select(p => p.Response).ToArray()));
         var marked = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             marked.Add(reader.GetGuid(0));
