@@ -1,0 +1,106 @@
+using Microsoft.Extensions.DependencyInjection;
+using Perspective.Contracts.Ledger.V1;
+using Perspective.Contracts.Treasury.V1;
+using Perspective.Testing;
+using Perspective.Treasury.Data;
+
+namespace Perspective.Treasury.Tests;
+
+/// <summary>
+/// A Ledger in front of the real one that lets <see cref="BatchesThrough"/> TransferBatch calls through, then commits the
+/// next one at the Ledger and never answers: the crash window between a Ledger commit and the stored progress.
+/// </summary>
+public sealed class StoppingLedger(ITreasuryLedger inner, int batchesThrough) : ITreasuryLedger
+{
+    private int batches;
+
+    public int BatchesThrough => batchesThrough;
+
+    /// <summary>Completes once the batch that is never answered has committed at the Ledger.</summary>
+    public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
+    {
+        if (Interlocked.Increment(ref batches) <= batchesThrough)
+        {
+            return await inner.TransferBatchAsync(request, ct);
+        }
+        await inner.TransferBatchAsync(request, ct);
+        Stopped.TrySetResult();
+        await Task.Delay(Timeout.Infinite, ct);
+        throw new OperationCanceledException(ct);
+    }
+
+    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
+
+    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
+        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
+
+    public Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) => inner.TransferAsync(request, ct);
+
+    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
+
+    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
+
+    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
+}
+
+public sealed class ResumeTests(TestInfrastructure infrastructure) : TreasuryTestBase(infrastructure)
+{
+    private const int BatchSize = 4;
+
+    protected override Dictionary<string, string?> TreasurySettings => new() { ["Treasury:DistributionBatchSize"] = "4" };
+
+    [Fact]
+    public async Task A_distribution_stopped_halfway_resumes_after_a_restart_and_pays_everyone_exactly_once()
+    {
+        var tag = Tag();
+        // 21 holders, the small ones with a zero share: 6 batches of 4 lines (the last one short), each with a Ledger call.
+        var holders = Enumerable.Range(0, 21).Select(i => (Account: $"h{i:D2}-{tag}", Balance: (long)(i % 5 == 0 ? 1 : 1_000_000 + (i * 37)))).ToList();
+        var model = await NewModelAsync(holders);
+        const long Amount = 1_000_003;
+        await FundTreasuryAsync(model, Amount + 500);
+        var snapshot = await HeadAsync();
+
+        // The first host: its Ledger lets two batches through and commits the third without answering.
+        await TreasuryService.DisposeAsync();
+        StoppingLedger? stopping = null;
+        var first = await StartTreasuryAsync(builder => builder.Services.AddSingleton<ITreasuryLedger>(services =>
+            stopping = new StoppingLedger(new TreasuryLedger(services), batchesThrough: 2)));
+        await Bus.PublishAsync(Execution(model, $"proposal-{tag}", snapshot, Distribute(0, Amount)));
+        await Eventually.WaitAsync(() => Task.FromResult(stopping), s => s is not null, TimeSpan.FromSeconds(30), "the executor's Ledger");
+        await stopping!.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        var halfway = await WaitDistributionAsync($"proposal-{tag}", 0, DistributionStatus.Paying);
+        var expected = ExpectedSplit.Of(Amount, holders);
+        var paidAtLedger = expected.Take(3 * BatchSize).Sum(l => l.Share);
+        // Stored: two batches. At the Ledger: three (the third committed, its progress never stored).
+        Assert.Equal(2 * BatchSize, halfway.LinesPaid);
+        Assert.Equal(expected.Take(2 * BatchSize).Sum(l => l.Share), halfway.AmountPaid);
+        Assert.Equal(Amount + 500 - paidAtLedger, await PovAsync(model.TreasuryAccount));
+        await first.DisposeAsync();
+
+        // The second host, on the same database, with the real Ledger.
+        await StartTreasuryAsync();
+        var done = await WaitDistributionAsync($"proposal-{tag}", 0, DistributionStatus.Completed);
+
+        Assert.Equal((Amount, (long)holders.Count), (done.AmountPaid, done.LinesPaid));
+        Assert.Equal(ExpectedSplit.Digest(expected), done.LinesDigest);
+        foreach (var line in expected)
+        {
+            Assert.Equal(line.Share, await PovAsync(line.Holder));
+        }
+        Assert.Equal(500, await PovAsync(model.TreasuryAccount));
+        // One Ledger transfer per holder with a share, however often its batch was sent.
+        var outgoing = new List<Transfer>();
+        var request = new ListTransfersRequest { Account = model.TreasuryAccount, Asset = "POV", PageSize = 1000 };
+        do
+        {
+            var page = await Ledger.ListTransfersAsync(request, As("anyone"), cancellationToken: Ct);
+            outgoing.AddRange(page.Transfers.Where(t => t.FromAccount == model.TreasuryAccount));
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+        Assert.Equal(expected.Where(l => l.Share > 0).Select(l => l.Holder).Order(StringComparer.Ordinal), outgoing.Select(t => t.ToAccount).Order(StringComparer.Ordinal));
+    }
+}
