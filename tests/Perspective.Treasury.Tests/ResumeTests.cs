@@ -1,4 +1,6 @@
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Perspective.Contracts.Events.Governance.V1;
 using Perspective.Contracts.Ledger.V1;
 using Perspective.Contracts.Treasury.V1;
 using Perspective.Testing;
@@ -37,6 +39,42 @@ public sealed class StoppingLedger(ITreasuryLedger inner, int batchesThrough) : 
         inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
 
     public Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) => inner.TransferAsync(request, ct);
+
+    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
+
+    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
+
+    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
+}
+
+/// <summary>
+/// A Ledger whose answers get lost: the first Transfer fails UNAVAILABLE before reaching the Ledger, and the second
+/// TransferBatch commits at the Ledger but answers UNAVAILABLE, as a dropped connection would.
+/// </summary>
+public sealed class LossyLedger(ITreasuryLedger inner) : ITreasuryLedger
+{
+    private int transfers;
+    private int batches;
+
+    public int Transfers => transfers;
+
+    public int Batches => batches;
+
+    public async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) =>
+        Interlocked.Increment(ref transfers) == 1
+            ? throw new RpcException(new Status(StatusCode.Unavailable, "the test dropped this call"))
+            : await inner.TransferAsync(request, ct);
+
+    public async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
+    {
+        var response = await inner.TransferBatchAsync(request, ct);
+        return Interlocked.Increment(ref batches) == 2 ? throw new RpcException(new Status(StatusCode.Unavailable, "the test lost this answer")) : response;
+    }
+
+    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
+
+    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
+        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
 
     public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
 
@@ -102,5 +140,37 @@ public sealed class ResumeTests(TestInfrastructure infrastructure) : TreasuryTes
         }
         while (request.PageToken.Length > 0);
         Assert.Equal(expected.Where(l => l.Share > 0).Select(l => l.Holder).Order(StringComparer.Ordinal), outgoing.Select(t => t.ToAccount).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Lost_ledger_answers_are_retried_later_and_nothing_is_paid_twice()
+    {
+        var tag = Tag();
+        var holders = Enumerable.Range(0, 10).Select(i => (Account: $"h{i}-{tag}", Balance: (long)(i + 1))).ToList();
+        var model = await NewModelAsync(holders);
+        await FundTreasuryAsync(model, 2_000);
+        var snapshot = await HeadAsync();
+        await TreasuryService.DisposeAsync();
+        LossyLedger? lossy = null;
+        await StartTreasuryAsync(builder => builder.Services.AddSingleton<ITreasuryLedger>(services => lossy = new LossyLedger(new TreasuryLedger(services))));
+        var executed = await Bus.ObserveAsync<ProposalActionExecuted>();
+
+        // The distribution runs first (action 0); the spend decided with it waits behind it, then pays.
+        await Bus.PublishAsync(Execution(model, $"proposal-{tag}", snapshot, Distribute(0, 1_001), Spend(1, $"grantee-{tag}", 999)));
+        await executed.WaitForAsync(e => e.ProposalId == $"proposal-{tag}" && e.ActionIndex == 1, TimeSpan.FromSeconds(30));
+        var done = await WaitDistributionAsync($"proposal-{tag}", 0, DistributionStatus.Completed);
+
+        var expected = ExpectedSplit.Of(1_001, holders);
+        foreach (var line in expected)
+        {
+            Assert.Equal(line.Share, await PovAsync(line.Holder));
+        }
+        Assert.Equal(999, await PovAsync($"grantee-{tag}"));
+        Assert.Equal(0, await PovAsync(model.TreasuryAccount));
+        Assert.Equal(1_001, done.AmountPaid);
+        // The lost batch was sent again (and replayed by the Ledger); the dropped transfer was sent again.
+        Assert.Equal(4, lossy!.Batches);
+        Assert.Equal(2, lossy.Transfers);
+        Assert.Equal(2, await OutboxCountAsync<ProposalActionExecuted>());
     }
 }

@@ -93,7 +93,7 @@ public sealed partial class DistributionJob(
         }
         var supply = RewardSplit.SupplyHeld(holders);
         var balance = await ledger.BalanceAsync(TreasuryRules.TreasuryAccount(distribution.ModelId), TreasuryRules.Pov, ct);
-        var reserved = await distributions.ReservedAsync(distribution.ModelId, distribution.DistributionId, ct);
+        var reserved = await distributions.ReservedAsync(distribution.ModelId, distribution.Position, ct);
         if (balance.Available - reserved < distribution.Amount)
         {
             await FailAsync(distribution, asset, supply, TreasuryRules.BalanceShort(balance.Available, distribution.Amount, reserved), ct);

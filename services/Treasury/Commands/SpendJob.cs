@@ -43,7 +43,7 @@ public sealed partial class SpendJob(
             return JobOutcome.Done;
         }
         var balance = await ledger.BalanceAsync(treasury, TreasuryRules.Pov, ct);
-        var reserved = await distributions.ReservedAsync(payout.ModelId, null, ct);
+        var reserved = await distributions.ReservedAsync(payout.ModelId, payout.Position, ct);
         if (balance.Available - reserved < payout.Amount)
         {
             await FailAsync(payout, TreasuryRules.BalanceShort(balance.Available, payout.Amount, reserved), ct);

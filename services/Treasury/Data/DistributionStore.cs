@@ -101,18 +101,19 @@ public sealed class DistributionStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// POV still owed by the model's unfinished distributions other than <paramref name="except"/>: the treasury keeps it
-    /// for them, so a payout or a new distribution cannot spend it.
+    /// POV still owed by the model's distributions ahead of the job at <paramref name="position"/>: every paying one (its
+    /// lines are fixed) and every pending one created before it (it runs first). The treasury keeps that POV for them, so
+    /// a payout or a later distribution cannot spend it; a distribution decided after a payout does not hold the payout back.
     /// </summary>
-    public async Task<long> ReservedAsync(Guid modelId, Guid? except, CancellationToken ct)
+    public async Task<long> ReservedAsync(Guid modelId, long position, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
             select coalesce(sum(amount - amount_paid), 0)::bigint from distributions
-            where model_id = @modelId and status in ('pending', 'paying') and amount > 0
-              and (@except::uuid is null or distribution_id <> @except)
-            """, new { modelId, except }, cancellationToken: ct));
+            where model_id = @modelId and amount > 0 and position <> @position
+              and (status = 'paying' or (status = 'pending' and position < @position))
+            """, new { modelId, position }, cancellationToken: ct));
     }
 
     /// <summary>Refuses a pending distribution (nothing paid); false if it was no longer pending.</summary>
