@@ -119,7 +119,7 @@ public sealed partial class TreasuryExecutor(
     [LoggerMessage(Level = LogLevel.Information, Message = "This replica runs the treasury executor")]
     private static partial void LogLeading(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Treasury executor lost its lock connection; competing again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Treasury executor stopped on an error (database or lock connection); it competes for the lock again")]
     private static partial void LogLost(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Treasury {Kind} {JobId} did not finish and is retried later")]
