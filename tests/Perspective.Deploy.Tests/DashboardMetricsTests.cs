@@ -10,11 +10,13 @@ using Perspective.Contracts.Governance.V1;
 using Perspective.Contracts.Ledger.V1;
 using Perspective.Contracts.Registry.V1;
 using Perspective.Contracts.SubDao.V1;
+using Perspective.Contracts.Treasury.V1;
 using Perspective.Ledger;
 using Perspective.ModelRegistry;
 using Perspective.ServiceDefaults.Auth;
 using Perspective.SubDaoGovernance;
 using Perspective.Testing;
+using Perspective.Treasury;
 using Perspective.UsageGateway;
 
 namespace Perspective.Deploy.Tests;
@@ -31,7 +33,7 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
     private static readonly string[] Covered =
     [
         "deploy/k8s/dashboards/governance.json", "deploy/k8s/dashboards/ledger.json", "deploy/k8s/dashboards/payments.json",
-        "deploy/k8s/dashboards/service-red.json",
+        "deploy/k8s/dashboards/service-red.json", "deploy/k8s/dashboards/treasury.json",
     ];
 
     public static TheoryData<string> LedgerCoveredDashboards => [.. Covered];
@@ -86,6 +88,20 @@ public sealed class DashboardMetricsTests(EmittedMetrics metrics) : IClassFixtur
                  {
                      "gateway_charges_total", "gateway_charge_duration_seconds_bucket", "gateway_payments_paid_total", "gateway_paid_amount_total",
                      "gateway_charge_batch_size_bucket", "gateway_charge_batch_step_duration_seconds_bucket",
+                 })
+        {
+            Assert.True(emitted.ContainsKey(name), $"{name} is not emitted");
+        }
+    }
+
+    [Fact]
+    public void The_treasury_emits_its_metrics()
+    {
+        var emitted = metrics.Names;
+        foreach (var name in new[]
+                 {
+                     "treasury_revenue_payments_total", "treasury_revenue_amount_total", "treasury_payouts_total", "treasury_distributions_total",
+                     "treasury_distribution_lines_paid_total",
                  })
         {
             Assert.True(emitted.ContainsKey(name), $"{name} is not emitted");
@@ -194,6 +210,7 @@ public sealed class EmittedMetrics : IAsyncLifetime
         using var ledgerReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
         using var gatewayReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
         using var subDaoReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
+        using var treasuryReader = new BaseExportingMetricReader(new InMemoryExporter<Metric>(exported));
         var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("deploy_metrics");
         var settings = new Dictionary<string, string?>
         {
@@ -222,6 +239,12 @@ public sealed class EmittedMetrics : IAsyncLifetime
                 ["Governance:DefaultSettings:VotingPeriodSeconds"] = "1",
                 ["Governance:DefaultSettings:ExecutionDelaySeconds"] = "0",
             }, broker);
+        // Also before the registration: its ModelRegistered opens the model's treasury, which counts the charge below and
+        // carries out the proposal's spend and distribution.
+        await using var treasury = await ServiceUnderTest.StartAsync(WithTelemetry(TreasuryHost.Build), infrastructure,
+            await infrastructure.CreateDatabaseAsync("deploy_treasury"),
+            builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(treasuryReader)),
+            new Dictionary<string, string?> { ["Services:Ledger"] = ledger.Address }, broker);
         await using var gateway = await ServiceUnderTest.StartAsync(WithTelemetry(UsageGatewayHost.Build), infrastructure,
             await infrastructure.CreateDatabaseAsync("deploy_gateway"),
             builder => builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(gatewayReader)),
@@ -274,7 +297,8 @@ public sealed class EmittedMetrics : IAsyncLifetime
                 Units = 1_000,
             }, provider, cancellationToken: ct).ResponseAsync);
 
-            // Governance: the model's sub-DAO, one Signal proposal voted through to execution.
+            // Governance: the model's sub-DAO, one proposal voted through to execution: a signal, a treasury spend and a
+            // distribution (the charge above put 6 POV base units in the treasury).
             var proposals = new SubDaoGovernanceService.SubDaoGovernanceServiceClient(subDao.Channel);
             var carol = TestTokens.Bearer("carol", Roles.User);
             await Eventually.WaitAsync(async () =>
@@ -293,7 +317,12 @@ public sealed class EmittedMetrics : IAsyncLifetime
                 RequestId = Guid.NewGuid().ToString(),
                 ModelId = model.ModelId,
                 Title = "emit the governance metrics",
-                Actions = { new SubDaoAction { Signal = new SignalAction() } },
+                Actions =
+                {
+                    new SubDaoAction { Signal = new SignalAction() },
+                    new SubDaoAction { TreasurySpend = new TreasurySpendAction { RecipientAccount = "dave", Amount = 3, Purpose = "emit the treasury metrics" } },
+                    new SubDaoAction { DistributeRewards = new DistributeRewardsAction { Amount = 2 } },
+                },
             }, carol, cancellationToken: ct)).Proposal;
             await Eventually.WaitAsync(async () => (await proposals.GetProposalAsync(new GetProposalRequest { ProposalId = proposal.ProposalId }, carol,
                 cancellationToken: ct)).Proposal.State, state => state == ProposalState.Active, TimeSpan.FromSeconds(30), "voting open");
@@ -306,7 +335,12 @@ public sealed class EmittedMetrics : IAsyncLifetime
             await Eventually.WaitAsync(async () => (await proposals.GetProposalAsync(new GetProposalRequest { ProposalId = proposal.ProposalId }, carol,
                 cancellationToken: ct)).Proposal.State, state => state == ProposalState.Executed, TimeSpan.FromSeconds(30), "the proposal executed");
 
+            var treasuries = new TreasuryService.TreasuryServiceClient(treasury.Channel);
+            await Eventually.WaitAsync(async () => (await treasuries.GetTreasuryAsync(new GetTreasuryRequest { ModelId = model.ModelId }, carol,
+                cancellationToken: ct)).Treasury, t => t.PaidOut == 3 && t.Distributed == 2, TimeSpan.FromSeconds(30), "the spend and the distribution paid");
+
             Assert.True(ledgerReader.Collect(10_000), "the Ledger's metrics were not collected");
+            Assert.True(treasuryReader.Collect(10_000), "the treasury's metrics were not collected");
             Assert.True(subDaoReader.Collect(10_000), "the sub-DAO service's metrics were not collected");
             Assert.True(gatewayReader.Collect(10_000), "the gateway's metrics were not collected");
 
