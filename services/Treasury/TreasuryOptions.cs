@@ -14,9 +14,21 @@ public sealed class TreasuryOptions
     /// <summary>Unfinished jobs the executor reads per pass.</summary>
     public int ExecutorJobsPerPass { get; set; } = 100;
 
+    /// <summary>
+    /// How long after a Transfer whose answer was lost a Ledger refusal (not enough POV) is still not final: a copy of the
+    /// lost call may still be on its way into the Ledger's writer until its deadline has passed. Seconds, longer than the
+    /// Ledger call deadline, at most 3600.
+    /// </summary>
+    public int SpendResendWindowSeconds { get; set; } = 60;
+
+    /// <summary>The shortest resend window: one second beyond the deadline every Ledger call carries.</summary>
+    public static readonly int SpendResendWindowSecondsMin = (int)Perspective.ServiceDefaults.Clients.ServiceClientExtensions.DefaultDeadline.TotalSeconds + 1;
+
     public static string? Invalid(TreasuryOptions options) =>
         options.DistributionBatchSize is < 1 or > 1000 ? "Treasury:DistributionBatchSize must be between 1 and 1000"
         : options.ExecutorPollIntervalMs is < 10 or > 600_000 ? "Treasury:ExecutorPollIntervalMs must be between 10 and 600000"
         : options.ExecutorJobsPerPass is < 1 or > 10_000 ? "Treasury:ExecutorJobsPerPass must be between 1 and 10000"
+        : options.SpendResendWindowSeconds < SpendResendWindowSecondsMin || options.SpendResendWindowSeconds > 3600
+            ? $"Treasury:SpendResendWindowSeconds must be between {SpendResendWindowSecondsMin} and 3600"
         : null;
 }

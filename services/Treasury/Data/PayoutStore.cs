@@ -19,7 +19,9 @@ public sealed record PayoutRow(
     long LedgerSequence,
     string LedgerHash,
     DateTime CreatedAt,
-    DateTime? ExecutedAt)
+    DateTime? ExecutedAt,
+    DateTime? AttemptedAt,
+    DateTime? LastSentAt)
 {
     public const string Pending = "pending";
     public const string Paid = "paid";
@@ -43,7 +45,7 @@ public sealed class PayoutStore(NpgsqlDataSource dataSource)
         "position as Position, payout_id as PayoutId, model_id as ModelId, proposal_id as ProposalId, action_index as ActionIndex, " +
         "recipient_account as RecipientAccount, amount as Amount, purpose as Purpose, status as Status, failure_reason as FailureReason, " +
         "ledger_transfer_id as LedgerTransferId, ledger_sequence as LedgerSequence, ledger_hash as LedgerHash, created_at as CreatedAt, " +
-        "executed_at as ExecutedAt";
+        "executed_at as ExecutedAt, attempted_at as AttemptedAt, last_sent_at as LastSentAt";
 
     /// <summary>Records a TreasurySpend to carry out; false if this payout (the same proposal action) is already known.</summary>
     public async Task<bool> InsertAsync(NpgsqlTransaction tx, Guid payoutId, Guid modelId, string proposalId, int actionIndex, string recipient,
@@ -103,6 +105,36 @@ public sealed class PayoutStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "select coalesce(sum(amount), 0)::bigint from payouts where model_id = @modelId and status = 'paid'", new { modelId }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Records, before a Ledger Transfer is sent, that it is being sent (database clock): <c>attempted_at</c> once,
+    /// <c>last_sent_at</c> every time. Returns this send's time and the previous unanswered send's, or null if the payout
+    /// is no longer pending.
+    /// </summary>
+    public async Task<(DateTime SentAt, DateTime? Previous)?> MarkSendingAsync(Guid payoutId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(DateTime SentAt, DateTime? Previous)>(new CommandDefinition(
+            """
+            update payouts p set attempted_at = coalesce(p.attempted_at, now()), last_sent_at = now()
+            from (select payout_id, last_sent_at from payouts where payout_id = @payoutId for update) old
+            where p.payout_id = old.payout_id and p.status = 'pending'
+            returning p.last_sent_at, old.last_sent_at
+            """, new { payoutId }, cancellationToken: ct));
+        return rows.Select(r => ((DateTime, DateTime?)?)r).SingleOrDefault();
+    }
+
+    /// <summary>
+    /// The send at <paramref name="sentAt"/> was answered, so it is not in flight: the latest unanswered send is the one
+    /// before it again, unless another executor has sent since.
+    /// </summary>
+    public async Task AnsweredAsync(Guid payoutId, DateTime sentAt, DateTime? previous, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update payouts set last_sent_at = @previous where payout_id = @payoutId and last_sent_at = @sentAt",
+            new { payoutId, sentAt, previous }, cancellationToken: ct));
     }
 
     /// <summary>Marks a pending payout paid; false if it was no longer pending (another executor finished it).</summary>
