@@ -21,6 +21,12 @@ public sealed class TreasuryOptions
     /// </summary>
     public int SpendResendWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Reconciliation leaves out a Ledger usage credit not counted yet if it committed less than this many seconds ago (by
+    /// its receipt, against the service clock): its UsagePaid is still on its way. 0 to 86400.
+    /// </summary>
+    public int ReconcileGraceSeconds { get; set; } = 60;
+
     /// <summary>The shortest resend window: one second beyond the deadline every Ledger call carries.</summary>
     public static readonly int SpendResendWindowSecondsMin = (int)Perspective.ServiceDefaults.Clients.ServiceClientExtensions.DefaultDeadline.TotalSeconds + 1;
 
@@ -30,5 +36,6 @@ public sealed class TreasuryOptions
         : options.ExecutorJobsPerPass is < 1 or > 10_000 ? "Treasury:ExecutorJobsPerPass must be between 1 and 10000"
         : options.SpendResendWindowSeconds < SpendResendWindowSecondsMin || options.SpendResendWindowSeconds > 3600
             ? $"Treasury:SpendResendWindowSeconds must be between {SpendResendWindowSecondsMin} and 3600"
+        : options.ReconcileGraceSeconds is < 0 or > 86_400 ? "Treasury:ReconcileGraceSeconds must be between 0 and 86400"
         : null;
 }

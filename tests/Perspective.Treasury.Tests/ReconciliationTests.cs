@@ -1,5 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Perspective.Contracts.Ledger.V1;
 using Perspective.Contracts.Treasury.V1;
 using Perspective.ServiceDefaults.Auth;
@@ -105,6 +107,59 @@ public sealed class ReconciliationTests(TestInfrastructure infrastructure) : Tre
         Assert.Equal((26L + 75 + 9, 420L), (result.TreasuryRevenue, result.LedgerRevenue));
         Assert.Equal(result.TreasuryRevenue - result.LedgerRevenue, result.Difference);
         Assert.Equal((3L, 3L), (result.TreasuryPaymentCount, result.LedgerPaymentCount));
+    }
+
+    [Fact]
+    public async Task A_second_counted_payment_naming_an_already_matched_transfer_is_a_difference()
+    {
+        var model = await NewModelAsync([]);
+        var charges = await ChargeAsync(model);
+        // Counted after the genuine one (the test clock is years ahead of the database's).
+        await TreasuryExecuteAsync(
+            """
+            insert into counted_payments (payment_id, model_id, amount, ledger_transfer_id, ledger_sequence, paid_at, day, counted_at)
+            values ('duplicate-payment', @model, @amount, @transfer, @sequence, now(), current_date, '2040-01-01')
+            """, new { model = model.Id, amount = charges[1].Amount, transfer = charges[1].TransferId, sequence = charges[1].Sequence });
+
+        var result = await Client.ReconcileTreasuryAsync(new ReconcileTreasuryRequest { ModelId = model.ModelId }, AsService, cancellationToken: Ct);
+
+        Assert.False(result.Matched);
+        Assert.Equal(1, result.DifferenceCount);
+        var difference = Assert.Single(result.Differences);
+        Assert.Equal((ReconciliationDifferenceKind.MissingInLedger, "duplicate-payment", charges[1].TransferId, 75L, 0L),
+            (difference.Kind, difference.PaymentId, difference.LedgerTransferId, difference.TreasuryAmount, difference.LedgerAmount));
+        Assert.Equal((495L, 420L, 75L), (result.TreasuryRevenue, result.LedgerRevenue, result.Difference));
+        Assert.Equal((4L, 3L), (result.TreasuryPaymentCount, result.LedgerPaymentCount));
+    }
+
+    [Fact]
+    public async Task A_ledger_credit_younger_than_the_grace_period_is_in_flight_not_a_difference()
+    {
+        // A clock near the Ledger's (real) commit times, so the grace period can be crossed.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await TreasuryService.DisposeAsync();
+        await StartTreasuryAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var model = await NewModelAsync([]);
+        // A gateway credit whose UsagePaid has not been counted yet.
+        await Ledger.TransferAsync(new TransferRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            FromAccount = "alice",
+            ToAccount = model.TreasuryAccount,
+            Asset = "POV",
+            Amount = 40,
+            Memo = $"usage charge {Guid.NewGuid()}",
+        }, As("alice"), cancellationToken: Ct);
+
+        var young = await Client.ReconcileTreasuryAsync(new ReconcileTreasuryRequest { ModelId = model.ModelId }, AsService, cancellationToken: Ct);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var old = await Client.ReconcileTreasuryAsync(new ReconcileTreasuryRequest { ModelId = model.ModelId }, AsService, cancellationToken: Ct);
+
+        Assert.True(young.Matched);
+        Assert.Equal((0L, 0L, 0L, 0L), (young.LedgerRevenue, young.LedgerPaymentCount, young.Difference, young.DifferenceCount));
+        Assert.False(old.Matched);
+        Assert.Equal((40L, 1L, -40L), (old.LedgerRevenue, old.LedgerPaymentCount, old.Difference));
+        Assert.Equal(ReconciliationDifferenceKind.MissingInTreasury, Assert.Single(old.Differences).Kind);
     }
 
     [Fact]

@@ -130,7 +130,8 @@ public sealed class TreasuryApi(
         var response = new ReconcileTreasuryResponse
         {
             ModelId = row.ModelId.ToString("D"),
-            Matched = result.DifferenceCount == 0,
+            // Both: every payment pairs with a credit, and the totals agree.
+            Matched = result.DifferenceCount == 0 && result.TreasuryRevenue == result.LedgerRevenue,
             TreasuryRevenue = result.TreasuryRevenue,
             LedgerRevenue = result.LedgerRevenue,
             Difference = checked(result.TreasuryRevenue - result.LedgerRevenue),

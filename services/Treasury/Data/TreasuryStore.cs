@@ -120,7 +120,7 @@ public sealed class TreasuryStore(NpgsqlDataSource dataSource)
             new { modelId, from = Unspecified(from), to = Unspecified(to) }, cancellationToken: ct));
     }
 
-    /// <summary>The counted payments that moved POV (a Ledger transfer id) up to a Ledger sequence.</summary>
+    /// <summary>The counted payments that moved POV (a Ledger transfer id) up to a Ledger sequence, first counted first.</summary>
     public async Task<IReadOnlyList<CountedPaymentRow>> CountedWithTransferAsync(Guid modelId, long upToSequence, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -128,6 +128,7 @@ public sealed class TreasuryStore(NpgsqlDataSource dataSource)
             """
             select payment_id as PaymentId, ledger_transfer_id as LedgerTransferId, amount as Amount, ledger_sequence as LedgerSequence from counted_payments
             where model_id = @modelId and ledger_transfer_id <> '' and ledger_sequence <= @upToSequence
+            order by counted_at, payment_id
             """, new { modelId, upToSequence }, cancellationToken: ct))).ToList();
     }
 
