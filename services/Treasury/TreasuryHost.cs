@@ -31,6 +31,7 @@ public static class TreasuryHost
         builder.Services.AddSingleton<SpendJob>();
         builder.Services.AddSingleton<DistributionJob>();
         builder.Services.AddSingleton<Reconciler>();
+        builder.Services.AddSingleton<ExecutorLease>();
         builder.Services.AddHostedService<TreasuryExecutor>();
         configure?.Invoke(builder);
 

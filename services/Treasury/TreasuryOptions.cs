@@ -11,7 +11,7 @@ public sealed class TreasuryOptions
     /// <summary>How often the executor looks for unfinished jobs when no wake-up came (a retry after a Ledger outage waits this long).</summary>
     public int ExecutorPollIntervalMs { get; set; } = 1000;
 
-    /// <summary>Unfinished jobs the executor reads per pass.</summary>
+    /// <summary>Models whose oldest unfinished job the executor runs per pass (one job per model per pass).</summary>
     public int ExecutorJobsPerPass { get; set; } = 100;
 
     /// <summary>

@@ -22,6 +22,7 @@ public sealed partial class DistributionJob(
     ITreasuryLedger ledger,
     ProposalAnswers answers,
     TreasuryMetrics metrics,
+    ExecutorLease lease,
     IOptions<TreasuryOptions> options,
     TimeProvider time,
     ILogger<DistributionJob> logger)
@@ -129,6 +130,8 @@ public sealed partial class DistributionJob(
             var legs = lines.Where(l => l.Share > 0).ToList();
             if (legs.Count > 0)
             {
+                // A long distribution must not keep paying after this replica lost the executor lock to another.
+                await lease.EnsureHeldAsync(ct);
                 var request = new TransferBatchRequest { RequestId = DerivedIds.DistributionBatch(distribution.DistributionId, lines[0].LineNo, lines.Count).ToString("D") };
                 request.Legs.AddRange(legs.Select(l => new TransferLeg
                 {

@@ -1,30 +1,27 @@
-using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Perspective.Treasury.Data;
 
 namespace Perspective.Treasury.Commands;
 
 /// <summary>
 /// The one worker that carries out payouts and distributions, outside any consumer. It holds a session-level advisory
-/// lock on a dedicated connection, so one replica executes while the others serve reads and consume events; if that
-/// connection drops, the lock goes with it and another replica takes over (the Ledger ids derived from each job make a
-/// re-run harmless, and progress updates are conditional on the progress read). Jobs run in creation order per model;
-/// a job that must wait (the Ledger did not answer) holds back the later jobs of its model only. It wakes on the NOTIFY
-/// the execution consumer sends when it commits a new job, and otherwise every <see cref="TreasuryOptions.ExecutorPollIntervalMs"/>.
+/// lock on a dedicated non-pooled connection (<see cref="ExecutorLease"/>), so one replica executes while the others serve
+/// reads and consume events; if that connection drops, the lock goes with it and another replica takes over (the Ledger
+/// ids derived from each job make a re-run harmless, and progress updates are conditional on the progress read). The
+/// lease is checked before every job and every distribution batch: a lost lock stops the pass at once. Jobs run in
+/// creation order per model; each pass takes the oldest unfinished job of every model, so a model whose job must wait
+/// (the Ledger did not answer, its registration has not arrived) holds back only its own later jobs. It wakes on the
+/// NOTIFY the execution consumer sends when it commits a new job, and otherwise every <see cref="TreasuryOptions.ExecutorPollIntervalMs"/>.
 /// </summary>
 public sealed partial class TreasuryExecutor(
-    NpgsqlDataSource dataSource,
+    ExecutorLease lease,
     PayoutStore jobs,
     SpendJob spends,
     DistributionJob distributionJobs,
     IOptions<TreasuryOptions> options,
     ILogger<TreasuryExecutor> logger) : Microsoft.Extensions.Hosting.BackgroundService
 {
-    /// <summary>Advisory lock key of the executor ("TREASEXE"), distinct from the migrator's.</summary>
-    public const long LockKey = 0x5452_4541_5345_5845;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -38,37 +35,29 @@ public sealed partial class TreasuryExecutor(
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@LockKey)", new { LockKey },
-                        cancellationToken: stoppingToken)))
+                if (!await lease.TryTakeAsync(stoppingToken))
                 {
-                    await connection.CloseAsync();
                     await Task.Delay(poll, stoppingToken);
                     continue;
                 }
                 LogLeading(logger);
-                await connection.ExecuteAsync(new CommandDefinition($"listen {PayoutStore.JobsChannel}", cancellationToken: stoppingToken));
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    var progressed = await RunPassAsync(settings, stoppingToken);
-                    if (progressed)
+                    if (!await RunPassAsync(settings, stoppingToken))
                     {
-                        // Still holding the lock? A broken connection throws here and the outer loop competes again.
-                        await connection.ExecuteAsync(new CommandDefinition("select 1", cancellationToken: stoppingToken));
-                    }
-                    else
-                    {
-                        await connection.WaitAsync(poll, stoppingToken);
+                        await lease.WaitForJobsAsync(poll, stoppingToken);
                     }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                await lease.ReleaseAsync();
                 return;
             }
             catch (Exception ex)
             {
                 LogLost(logger, ex);
+                await lease.ReleaseAsync();
                 try
                 {
                     await Task.Delay(poll, stoppingToken);
@@ -81,17 +70,13 @@ public sealed partial class TreasuryExecutor(
         }
     }
 
-    /// <summary>Runs the unfinished jobs once, oldest first; true if any finished (there may be more).</summary>
+    /// <summary>Runs the oldest unfinished job of each model once; true if any finished (there may be more).</summary>
     private async Task<bool> RunPassAsync(TreasuryOptions settings, CancellationToken ct)
     {
         var progressed = false;
-        var held = new HashSet<Guid>();
         foreach (var job in await jobs.UnfinishedJobsAsync(settings.ExecutorJobsPerPass, ct))
         {
-            if (held.Contains(job.ModelId))
-            {
-                continue;
-            }
+            await lease.EnsureHeldAsync(ct);
             JobOutcome outcome;
             try
             {
@@ -99,19 +84,12 @@ public sealed partial class TreasuryExecutor(
                     ? await spends.RunAsync(job.JobId, ct)
                     : await distributionJobs.RunAsync(job.JobId, ct);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not ExecutorLeaseLostException)
             {
                 LogRetry(logger, ex, job.Kind, job.JobId);
                 outcome = JobOutcome.RetryLater;
             }
-            if (outcome == JobOutcome.RetryLater)
-            {
-                held.Add(job.ModelId);
-            }
-            else
-            {
-                progressed = true;
-            }
+            progressed |= outcome == JobOutcome.Done;
         }
         return progressed;
     }

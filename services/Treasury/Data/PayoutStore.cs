@@ -61,19 +61,24 @@ public sealed class PayoutStore(NpgsqlDataSource dataSource)
     public static Task NotifyAsync(NpgsqlTransaction tx, CancellationToken ct) =>
         tx.Connection!.ExecuteAsync(new CommandDefinition($"select pg_notify('{JobsChannel}', '')", transaction: tx, cancellationToken: ct));
 
-    /// <summary>Unfinished payouts and distributions, oldest first.</summary>
+    /// <summary>
+    /// The oldest unfinished job (payout or distribution) of each model, oldest first, at most <paramref name="limit"/>:
+    /// jobs of one model run in order, so only its first can run, and a model with many waiting jobs cannot fill the list.
+    /// </summary>
     public async Task<IReadOnlyList<JobRow>> UnfinishedJobsAsync(int limit, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<JobRow>(new CommandDefinition(
             """
             select position as Position, kind as Kind, job_id as JobId, model_id as ModelId from (
-                (select position, 'payout' as kind, payout_id as job_id, model_id from payouts
-                 where status = 'pending' order by position limit @limit)
-                union all
-                (select position, 'distribution' as kind, distribution_id as job_id, model_id from distributions
-                 where status in ('pending', 'paying') order by position limit @limit)
-            ) jobs
+                select distinct on (model_id) position, kind, job_id, model_id from (
+                    select position, 'payout' as kind, payout_id as job_id, model_id from payouts where status = 'pending'
+                    union all
+                    select position, 'distribution' as kind, distribution_id as job_id, model_id from distributions
+                    where status in ('pending', 'paying')
+                ) unfinished
+                order by model_id, position
+            ) firsts
             order by position
             limit @limit
             """, new { limit }, cancellationToken: ct))).ToList();
