@@ -105,13 +105,35 @@ public sealed class DomainRuleTests
     }
 
     [Fact]
-    public void A_revenue_range_must_run_forward_and_stay_bounded()
+    public void A_revenue_range_the_caller_sent_must_run_forward_and_stay_bounded()
     {
         var day = new DateOnly(2031, 3, 1);
 
-        Assert.StartsWith("from_day:", Assert.Throws<DomainException>(() => TreasuryRules.RevenueRange(day.AddDays(1), day)).Message);
-        Assert.StartsWith("to_day:", Assert.Throws<DomainException>(() => TreasuryRules.RevenueRange(day, day.AddDays(TreasuryRules.RevenueRangeDaysMax))).Message);
-        Assert.Equal((day, day), TreasuryRules.RevenueRange(day, day));
+        Assert.StartsWith("from_day:", Assert.Throws<DomainException>(() => TreasuryRules.RevenueRange(day.AddDays(1), day, day, day)).Message);
+        Assert.StartsWith("to_day:",
+            Assert.Throws<DomainException>(() => TreasuryRules.RevenueRange(day, day.AddDays(TreasuryRules.RevenueRangeDaysMax), day, day)).Message);
+        Assert.Equal((day, day), TreasuryRules.RevenueRange(day, day, day.AddDays(-9), day.AddDays(9)));
+    }
+
+    [Fact]
+    public void A_revenue_range_day_left_unset_is_clamped_never_refused()
+    {
+        var today = new DateOnly(2031, 3, 1);
+        var span = TreasuryRules.RevenueRangeDaysMax - 1;
+        var longAgo = today.AddYears(-20);
+
+        // Neither sent: from the opening day, at most the longest range back from today; an opening after today → today.
+        Assert.Equal((today.AddDays(-span), today), TreasuryRules.RevenueRange(null, null, longAgo, today));
+        Assert.Equal((today.AddDays(-3), today), TreasuryRules.RevenueRange(null, null, today.AddDays(-3), today));
+        Assert.Equal((today, today), TreasuryRules.RevenueRange(null, null, today.AddDays(5), today));
+        // One sent: the other side follows it.
+        Assert.Equal((longAgo, longAgo.AddDays(span)), TreasuryRules.RevenueRange(longAgo, null, longAgo, today));
+        Assert.Equal((today.AddDays(7), today.AddDays(7)), TreasuryRules.RevenueRange(today.AddDays(7), null, longAgo, today));
+        Assert.Equal((longAgo, longAgo), TreasuryRules.RevenueRange(null, longAgo, today, today));
+        Assert.Equal((today.AddDays(-span), today), TreasuryRules.RevenueRange(null, today, longAgo, today));
+        // The ends of the timestamp range do not overflow.
+        Assert.Equal((DateOnly.MaxValue, DateOnly.MaxValue), TreasuryRules.RevenueRange(DateOnly.MaxValue, null, longAgo, today));
+        Assert.Equal((DateOnly.MinValue, DateOnly.MinValue), TreasuryRules.RevenueRange(null, DateOnly.MinValue, today, today));
     }
 
     [Theory]

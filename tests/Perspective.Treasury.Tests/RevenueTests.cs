@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Perspective.Contracts.Treasury.V1;
 using Perspective.Testing;
+using Perspective.Treasury.Domain;
 using Perspective.Treasury.Events;
 
 namespace Perspective.Treasury.Tests;
@@ -97,6 +98,47 @@ public sealed class RevenueTests(TestInfrastructure infrastructure) : TreasuryTe
         // The creator is known now: they may reconcile.
         var reconciled = await Client.ReconcileTreasuryAsync(new ReconcileTreasuryRequest { ModelId = model.ModelId }, As(model.Creator), cancellationToken: Ct);
         Assert.Equal(model.ModelId, reconciled.ModelId);
+    }
+
+    [Fact]
+    public async Task Payments_counted_out_of_order_open_the_treasury_at_the_earliest_so_the_default_range_shows_every_day()
+    {
+        var model = new TestModel(Guid.NewGuid(), "TLATE", "creator-late");
+        await Bus.PublishAsync(Paid(model, 20, Start.AddDays(1)));
+        await WaitConsumedAsync<UsagePaidConsumer>(1);
+        await Bus.PublishAsync(Paid(model, 10, Start));
+        await WaitConsumedAsync<UsagePaidConsumer>(2);
+        Clock.SetUtcNow(Start.AddDays(1));
+
+        var response = await Client.ListRevenueAsync(new ListRevenueRequest { ModelId = model.ModelId }, As("anyone"), cancellationToken: Ct);
+
+        var day0 = new DateTimeOffset(Start.Date, TimeSpan.Zero);
+        Assert.Equal([(day0, 10L), (day0.AddDays(1), 20L)], response.Days.Select(d => (d.Day.ToDateTimeOffset(), d.Amount)));
+        Assert.Equal(30, response.TotalAmount);
+        var treasury = (await Client.GetTreasuryAsync(new GetTreasuryRequest { ModelId = model.ModelId }, As("anyone"), cancellationToken: Ct)).Treasury;
+        Assert.Equal(Start, treasury.OpenedAt.ToDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Revenue_without_days_is_clamped_to_the_longest_range_and_a_foreign_page_token_is_invalid_naming_page_token()
+    {
+        var model = new TestModel(Guid.NewGuid(), "TOLD", "creator-old");
+        // Opened twenty years before "today": the default range is clamped, not refused.
+        await Bus.PublishAsync(Paid(model, 5, Start.AddYears(-20)));
+        await WaitConsumedAsync<UsagePaidConsumer>(1);
+
+        var clamped = await Client.ListRevenueAsync(new ListRevenueRequest { ModelId = model.ModelId, PageSize = 1 }, As("anyone"), cancellationToken: Ct);
+        var error = await RejectedAsync(Client.ListRevenueAsync(new ListRevenueRequest
+        {
+            ModelId = model.ModelId,
+            PageToken = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("9999-12-31")),
+        }, As("anyone"), cancellationToken: Ct));
+
+        var today = new DateTimeOffset(Start.Date, TimeSpan.Zero);
+        Assert.Equal(today.AddDays(1 - TreasuryRules.RevenueRangeDaysMax), Assert.Single(clamped.Days).Day.ToDateTimeOffset());
+        Assert.Equal(0, clamped.TotalAmount);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("page_token:", error.Status.Detail);
     }
 
     [Fact]

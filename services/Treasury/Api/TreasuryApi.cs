@@ -53,15 +53,22 @@ public sealed class TreasuryApi(
         var ct = context.CancellationToken;
         var row = await TreasuryAsync(request.ModelId, ct);
         var size = Paging.Size(request.PageSize);
-        var from = request.FromDay is null ? TreasuryRules.Day(row.OpenedAt) : TreasuryMapping.Day("from_day", request.FromDay);
-        var to = request.ToDay is null ? TreasuryRules.Day(time.GetUtcNow()) : TreasuryMapping.Day("to_day", request.ToDay);
-        (from, to) = TreasuryRules.RevenueRange(from, to);
-        var start = Paging.After(request.PageToken) is { } after ? TreasuryMapping.DayFromCursor(after).AddDays(1) : from;
-        var response = new ListRevenueResponse { TotalAmount = await treasuries.RangeTotalAsync(row.ModelId, from, to, ct) };
-        if (start < from || start > to)
+        var (from, to) = TreasuryRules.RevenueRange(
+            request.FromDay is null ? null : TreasuryMapping.Day("from_day", request.FromDay),
+            request.ToDay is null ? null : TreasuryMapping.Day("to_day", request.ToDay),
+            TreasuryRules.Day(row.OpenedAt), TreasuryRules.Day(time.GetUtcNow()));
+        var start = from;
+        if (Paging.After(request.PageToken) is { } after)
         {
-            return response;
+            // A token is the last day of a page that had more after it: from ≤ last < to.
+            var previous = TreasuryMapping.DayFromCursor(after);
+            if (previous < from || previous >= to)
+            {
+                throw DomainException.InvalidArgument("page_token", "is not a token this service returned for this range");
+            }
+            start = previous.AddDays(1);
         }
+        var response = new ListRevenueResponse { TotalAmount = await treasuries.RangeTotalAsync(row.ModelId, from, to, ct) };
         var days = await treasuries.DaysAsync(row.ModelId, start, to, size, ct);
         response.Days.AddRange(days.Select(d => new RevenueDay { Day = TreasuryMapping.Time(d.Day), Amount = d.Amount, PaymentCount = d.PaymentCount }));
         var last = days.Count > 0 ? DateOnly.FromDateTime(days[^1].Day) : to;

@@ -71,10 +71,13 @@ public sealed class TreasuryStore(NpgsqlDataSource dataSource)
                set amount = revenue_days.amount + excluded.amount,
                    payment_count = revenue_days.payment_count + 1
             """, new { modelId, day, Amount = paid.AmountBaseUnits }, tx, cancellationToken: ct));
-        // A payment may arrive before ModelRegistered: it opens the record, which the registration completes.
+        // A payment may arrive before ModelRegistered: it opens the record, which the registration completes. Payments
+        // arrive in no order, so the opening is the earliest time seen (registration or payment), whichever came first.
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into treasuries (model_id, opened_at) values (@modelId, @paidAt) on conflict (model_id) do nothing",
-            new { modelId, paidAt }, tx, cancellationToken: ct));
+            """
+            insert into treasuries (model_id, opened_at) values (@modelId, @paidAt)
+            on conflict (model_id) do update set opened_at = least(treasuries.opened_at, excluded.opened_at)
+            """, new { modelId, paidAt }, tx, cancellationToken: ct));
         return true;
     }
 

@@ -98,17 +98,39 @@ public static partial class TreasuryRules
     /// <summary>The UTC day of a time.</summary>
     public static DateOnly Day(DateTimeOffset time) => DateOnly.FromDateTime(time.UtcDateTime);
 
-    /// <summary>The checked ListRevenue range: from ≤ to, at most <see cref="RevenueRangeDaysMax"/> days.</summary>
-    public static (DateOnly From, DateOnly To) RevenueRange(DateOnly from, DateOnly to)
+    /// <summary>
+    /// The ListRevenue range, both days inclusive. Days the caller sent are checked (from ≤ to, at most
+    /// <see cref="RevenueRangeDaysMax"/> days) and an error names one of them. A day left unset defaults (from: the day the
+    /// treasury opened; to: <paramref name="today"/>) and is clamped into a valid range instead, so an error never names
+    /// a field the caller did not send.
+    /// </summary>
+    public static (DateOnly From, DateOnly To) RevenueRange(DateOnly? fromSent, DateOnly? toSent, DateOnly opened, DateOnly today)
     {
-        if (from > to)
+        const int SpanDays = RevenueRangeDaysMax - 1;
+        switch (fromSent, toSent)
         {
-            throw DomainException.InvalidArgument("from_day", $"{from:yyyy-MM-dd} is after to_day {to:yyyy-MM-dd}");
+            case ({ } from, { } to):
+                if (from > to)
+                {
+                    throw DomainException.InvalidArgument("from_day", $"{from:yyyy-MM-dd} is after to_day {to:yyyy-MM-dd}");
+                }
+                if (to.DayNumber - from.DayNumber > SpanDays)
+                {
+                    throw DomainException.InvalidArgument("to_day", $"the range may span at most {RevenueRangeDaysMax} days");
+                }
+                return (from, to);
+            case ({ } from, null):
+                return (from, Clamp(today, from, Plus(from, SpanDays)));
+            case (null, { } to):
+                return (Clamp(opened, Plus(to, -SpanDays), to), to);
+            default:
+                return (Clamp(opened, Plus(today, -SpanDays), today), today);
         }
-        if (to.DayNumber - from.DayNumber + 1 > RevenueRangeDaysMax)
-        {
-            throw DomainException.InvalidArgument("to_day", $"the range may span at most {RevenueRangeDaysMax} days");
-        }
-        return (from, to);
     }
+
+    private static DateOnly Clamp(DateOnly day, DateOnly min, DateOnly max) => day < min ? min : day > max ? max : day;
+
+    // Days added without leaving DateOnly's range (a timestamp may be 0001-01-01 or 9999-12-31).
+    private static DateOnly Plus(DateOnly day, int days) =>
+        DateOnly.FromDayNumber(Math.Clamp(day.DayNumber + days, DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber));
 }
