@@ -61,6 +61,25 @@ public sealed class PayoutTests(TestInfrastructure infrastructure) : TreasuryTes
     }
 
     [Fact]
+    public async Task The_answers_echo_the_model_id_exactly_as_the_request_spelled_it()
+    {
+        var model = await NewModelAsync([]);
+        await FundTreasuryAsync(model, 100);
+        var executed = await Bus.ObserveAsync<ProposalActionExecuted>();
+        var failed = await Bus.ObserveAsync<ProposalActionFailed>();
+        var spelled = model.ModelId.ToUpperInvariant();
+
+        await Bus.PublishAsync(Execution(model, "proposal-upper", 1, Spend(0, "carol", 60), Spend(1, "dave", 60)) with { ModelId = spelled });
+        var paid = await executed.WaitForAsync(e => e.ProposalId == "proposal-upper");
+        var refused = await failed.WaitForAsync(e => e.ProposalId == "proposal-upper");
+
+        Assert.NotEqual(model.ModelId, spelled);
+        Assert.Equal((spelled, 0), (paid.DaoId, paid.ActionIndex));
+        Assert.Equal((spelled, 1), (refused.DaoId, refused.ActionIndex));
+        Assert.Equal(60, await PovAsync("carol"));
+    }
+
+    [Fact]
     public async Task Invalid_spends_fail_and_the_valid_actions_of_the_same_proposal_still_run_in_order()
     {
         var model = await NewModelAsync([]);

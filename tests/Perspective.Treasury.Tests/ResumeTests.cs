@@ -87,7 +87,10 @@ public sealed class ResumeTests(TestInfrastructure infrastructure) : TreasuryTes
 {
     private const int BatchSize = 4;
 
-    protected override Dictionary<string, string?> TreasurySettings => new() { ["Treasury:DistributionBatchSize"] = "4" };
+    // A test may restart the treasury with another batch size.
+    private int batchSize = BatchSize;
+
+    protected override Dictionary<string, string?> TreasurySettings => new() { ["Treasury:DistributionBatchSize"] = $"{batchSize}" };
 
     [Fact]
     public async Task A_distribution_stopped_halfway_resumes_after_a_restart_and_pays_everyone_exactly_once()
@@ -140,6 +143,44 @@ public sealed class ResumeTests(TestInfrastructure infrastructure) : TreasuryTes
         }
         while (request.PageToken.Length > 0);
         Assert.Equal(expected.Where(l => l.Share > 0).Select(l => l.Holder).Order(StringComparer.Ordinal), outgoing.Select(t => t.ToAccount).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_distribution_stopped_halfway_resumes_with_another_batch_size_and_pays_everyone_exactly_once()
+    {
+        var tag = Tag();
+        var holders = Enumerable.Range(0, 17).Select(i => (Account: $"h{i:D2}-{tag}", Balance: (long)(1_000 + (i * 13)))).ToList();
+        var model = await NewModelAsync(holders);
+        const long Amount = 500_009;
+        await FundTreasuryAsync(model, Amount);
+        var snapshot = await HeadAsync();
+
+        // Batches of 4: two recorded, the third (lines 9-12) committed at the Ledger and never recorded.
+        await TreasuryService.DisposeAsync();
+        StoppingLedger? stopping = null;
+        var first = await StartTreasuryAsync(builder => builder.Services.AddSingleton<ITreasuryLedger>(services =>
+            stopping = new StoppingLedger(new TreasuryLedger(services), batchesThrough: 2)));
+        await Bus.PublishAsync(Execution(model, $"proposal-{tag}", snapshot, Distribute(0, Amount)));
+        await Eventually.WaitAsync(() => Task.FromResult(stopping), s => s is not null, TimeSpan.FromSeconds(30), "the executor's Ledger");
+        await stopping!.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await first.DisposeAsync();
+
+        // Batches of 3 now: lines 9-11 and 12-14 are new requests whose legs 9-12 replay by their transfer ids.
+        batchSize = 3;
+        await StartTreasuryAsync();
+        var done = await WaitDistributionAsync($"proposal-{tag}", 0, DistributionStatus.Completed);
+
+        var expected = ExpectedSplit.Of(Amount, holders);
+        Assert.Equal((Amount, (long)holders.Count), (done.AmountPaid, done.LinesPaid));
+        foreach (var line in expected)
+        {
+            Assert.Equal(line.Share, await PovAsync(line.Holder));
+        }
+        Assert.Equal(0, await PovAsync(model.TreasuryAccount));
+        var lines = await AllLinesAsync(done.DistributionId);
+        Assert.All(lines, l => Assert.True(l.Paid));
+        // The legs replayed under the new batches are recorded with their original transfers.
+        Assert.Equal(holders.Count, lines.Select(l => l.LedgerTransferId).Distinct().Count());
     }
 
     [Fact]

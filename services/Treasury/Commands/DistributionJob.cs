@@ -112,7 +112,7 @@ public sealed partial class DistributionJob(
     {
         var batchSize = options.Value.DistributionBatchSize;
         var treasury = TreasuryRules.TreasuryAccount(distribution.ModelId);
-        var memo = $"control rewards {distribution.DistributionId:D}";
+        var memo = DerivedIds.DistributionLegMemo(distribution.DistributionId);
         var linesPaid = distribution.LinesPaid;
         while (true)
         {
@@ -124,6 +124,17 @@ public sealed partial class DistributionJob(
             }
             if (lines[0].LineNo != linesPaid + 1 || lines.Any(l => l.Paid))
             {
+                // Another executor paid on since this one read the progress: continue from the stored progress.
+                var current = (await distributions.GetAsync(distribution.DistributionId, ct))!;
+                if (current.Status != DistributionRow.Paying)
+                {
+                    return JobOutcome.Done;
+                }
+                if (current.LinesPaid != linesPaid)
+                {
+                    linesPaid = current.LinesPaid;
+                    continue;
+                }
                 throw new InvalidOperationException($"distribution {distribution.DistributionId}: the lines after {linesPaid} are not the unpaid ones in order");
             }
             var payments = new List<LinePayment>(lines.Count);
@@ -203,7 +214,7 @@ public sealed partial class DistributionJob(
             throw new InvalidOperationException(
                 $"distribution {distribution.DistributionId}: every line is paid but {current.LinesPaid}/{current.LineCount} lines, {current.AmountPaid}/{current.Amount} POV recorded");
         }
-        await answers.ExecutedAsync(tx, distribution.ModelId, distribution.ProposalId, distribution.ActionIndex,
+        await answers.ExecutedAsync(tx, distribution.DaoId, distribution.ProposalId, distribution.ActionIndex,
             $"distributed {distribution.Amount} POV to {distribution.LineCount} holders of {distribution.TokenAsset} at snapshot {distribution.SnapshotSequence}, lines digest {distribution.LinesDigest}",
             now, ct);
         await tx.CommitAsync(ct);
@@ -219,7 +230,7 @@ public sealed partial class DistributionJob(
         {
             return;
         }
-        await answers.FailedAsync(tx, distribution.ModelId, distribution.ProposalId, distribution.ActionIndex, reason, now, ct);
+        await answers.FailedAsync(tx, distribution.DaoId, distribution.ProposalId, distribution.ActionIndex, reason, now, ct);
         await tx.CommitAsync(ct);
         metrics.Distribution(DistributionRow.Failed);
         LogRefused(logger, distribution.DistributionId, distribution.ProposalId, reason);

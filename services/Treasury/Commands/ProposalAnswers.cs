@@ -10,14 +10,14 @@ public sealed class ProposalAnswers(IOutbox outbox)
     /// <summary>How the treasury signs its answers.</summary>
     public const string ExecutedBy = "treasury";
 
-    /// <summary>A sub-DAO's id is its model's id.</summary>
-    public Task ExecutedAsync(NpgsqlTransaction tx, Guid modelId, string proposalId, int actionIndex, string detail, DateTimeOffset now,
+    /// <summary>A sub-DAO's id is its model's id, echoed exactly as the execution request spelled it (<paramref name="daoId"/>).</summary>
+    public Task ExecutedAsync(NpgsqlTransaction tx, string daoId, string proposalId, int actionIndex, string detail, DateTimeOffset now,
         CancellationToken ct) =>
-        outbox.EnqueueAsync(tx, new ProposalActionExecuted(proposalId, modelId.ToString("D"), actionIndex, ExecutedBy, detail, now), ct);
+        outbox.EnqueueAsync(tx, new ProposalActionExecuted(proposalId, daoId, actionIndex, ExecutedBy, detail, now), ct);
 
-    public Task FailedAsync(NpgsqlTransaction tx, Guid modelId, string proposalId, int actionIndex, string reason, DateTimeOffset now,
+    public Task FailedAsync(NpgsqlTransaction tx, string daoId, string proposalId, int actionIndex, string reason, DateTimeOffset now,
         CancellationToken ct) =>
-        outbox.EnqueueAsync(tx, new ProposalActionFailed(proposalId, modelId.ToString("D"), actionIndex, ExecutedBy, reason, now), ct);
+        outbox.EnqueueAsync(tx, new ProposalActionFailed(proposalId, daoId, actionIndex, ExecutedBy, reason, now), ct);
 }
 
 /// <summary>What became of one job in one pass of the executor.</summary>

@@ -145,7 +145,7 @@ public sealed partial class SpendJob(
         {
             return;
         }
-        await answers.ExecutedAsync(tx, payout.ModelId, payout.ProposalId, payout.ActionIndex,
+        await answers.ExecutedAsync(tx, payout.DaoId, payout.ProposalId, payout.ActionIndex,
             $"paid {transfer.Amount} POV from {transfer.FromAccount} to {transfer.ToAccount}, Ledger transfer {transfer.TransferId} at sequence {transfer.Receipt.Sequence}",
             now, ct);
         await tx.CommitAsync(ct);
@@ -161,7 +161,7 @@ public sealed partial class SpendJob(
         {
             return;
         }
-        await answers.FailedAsync(tx, payout.ModelId, payout.ProposalId, payout.ActionIndex, reason, now, ct);
+        await answers.FailedAsync(tx, payout.DaoId, payout.ProposalId, payout.ActionIndex, reason, now, ct);
         await tx.CommitAsync(ct);
         metrics.Payout(PayoutRow.Failed);
         LogRefused(logger, payout.PayoutId, payout.ProposalId, reason);

@@ -23,7 +23,8 @@ public sealed record DistributionRow(
     string LinesDigest,
     string FailureReason,
     DateTime CreatedAt,
-    DateTime? CompletedAt)
+    DateTime? CompletedAt,
+    string DaoId)
 {
     public const string Pending = "pending";
     public const string Paying = "paying";
@@ -52,21 +53,21 @@ public sealed class DistributionStore(NpgsqlDataSource dataSource)
         "position as Position, distribution_id as DistributionId, model_id as ModelId, proposal_id as ProposalId, action_index as ActionIndex, " +
         "amount as Amount, token_asset as TokenAsset, snapshot_sequence as SnapshotSequence, supply_held as SupplyHeld, status as Status, " +
         "line_count as LineCount, lines_paid as LinesPaid, amount_paid as AmountPaid, lines_digest as LinesDigest, " +
-        "failure_reason as FailureReason, created_at as CreatedAt, completed_at as CompletedAt";
+        "failure_reason as FailureReason, created_at as CreatedAt, completed_at as CompletedAt, dao_id as DaoId";
 
     private const string LineColumns =
         "line_no as LineNo, holder_account as HolderAccount, holder_balance as HolderBalance, share as Share, remainder_unit as RemainderUnit, " +
         "paid as Paid, ledger_transfer_id as LedgerTransferId, ledger_sequence as LedgerSequence";
 
     /// <summary>Records a DistributeRewards to carry out; false if this distribution (the same proposal action) is already known.</summary>
-    public async Task<bool> InsertAsync(NpgsqlTransaction tx, Guid distributionId, Guid modelId, string proposalId, int actionIndex, long amount,
-        long snapshotSequence, DateTimeOffset now, CancellationToken ct) =>
+    public async Task<bool> InsertAsync(NpgsqlTransaction tx, Guid distributionId, Guid modelId, string daoId, string proposalId, int actionIndex,
+        long amount, long snapshotSequence, DateTimeOffset now, CancellationToken ct) =>
         await tx.Connection!.ExecuteAsync(new CommandDefinition(
             """
-            insert into distributions (distribution_id, model_id, proposal_id, action_index, amount, snapshot_sequence, status, created_at)
-            values (@distributionId, @modelId, @proposalId, @actionIndex, @amount, @snapshotSequence, 'pending', @now)
+            insert into distributions (distribution_id, model_id, dao_id, proposal_id, action_index, amount, snapshot_sequence, status, created_at)
+            values (@distributionId, @modelId, @daoId, @proposalId, @actionIndex, @amount, @snapshotSequence, 'pending', @now)
             on conflict (distribution_id) do nothing
-            """, new { distributionId, modelId, proposalId, actionIndex, amount, snapshotSequence, now }, tx, cancellationToken: ct)) == 1;
+            """, new { distributionId, modelId, daoId, proposalId, actionIndex, amount, snapshotSequence, now }, tx, cancellationToken: ct)) == 1;
 
     public async Task<DistributionRow?> GetAsync(Guid distributionId, CancellationToken ct)
     {

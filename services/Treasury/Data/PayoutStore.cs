@@ -21,7 +21,8 @@ public sealed record PayoutRow(
     DateTime CreatedAt,
     DateTime? ExecutedAt,
     DateTime? AttemptedAt,
-    DateTime? LastSentAt)
+    DateTime? LastSentAt,
+    string DaoId)
 {
     public const string Pending = "pending";
     public const string Paid = "paid";
@@ -45,17 +46,17 @@ public sealed class PayoutStore(NpgsqlDataSource dataSource)
         "position as Position, payout_id as PayoutId, model_id as ModelId, proposal_id as ProposalId, action_index as ActionIndex, " +
         "recipient_account as RecipientAccount, amount as Amount, purpose as Purpose, status as Status, failure_reason as FailureReason, " +
         "ledger_transfer_id as LedgerTransferId, ledger_sequence as LedgerSequence, ledger_hash as LedgerHash, created_at as CreatedAt, " +
-        "executed_at as ExecutedAt, attempted_at as AttemptedAt, last_sent_at as LastSentAt";
+        "executed_at as ExecutedAt, attempted_at as AttemptedAt, last_sent_at as LastSentAt, dao_id as DaoId";
 
     /// <summary>Records a TreasurySpend to carry out; false if this payout (the same proposal action) is already known.</summary>
-    public async Task<bool> InsertAsync(NpgsqlTransaction tx, Guid payoutId, Guid modelId, string proposalId, int actionIndex, string recipient,
-        long amount, string purpose, DateTimeOffset now, CancellationToken ct) =>
+    public async Task<bool> InsertAsync(NpgsqlTransaction tx, Guid payoutId, Guid modelId, string daoId, string proposalId, int actionIndex,
+        string recipient, long amount, string purpose, DateTimeOffset now, CancellationToken ct) =>
         await tx.Connection!.ExecuteAsync(new CommandDefinition(
             """
-            insert into payouts (payout_id, model_id, proposal_id, action_index, recipient_account, amount, purpose, status, created_at)
-            values (@payoutId, @modelId, @proposalId, @actionIndex, @recipient, @amount, @purpose, 'pending', @now)
+            insert into payouts (payout_id, model_id, dao_id, proposal_id, action_index, recipient_account, amount, purpose, status, created_at)
+            values (@payoutId, @modelId, @daoId, @proposalId, @actionIndex, @recipient, @amount, @purpose, 'pending', @now)
             on conflict (payout_id) do nothing
-            """, new { payoutId, modelId, proposalId, actionIndex, recipient, amount, purpose, now }, tx, cancellationToken: ct)) == 1;
+            """, new { payoutId, modelId, daoId, proposalId, actionIndex, recipient, amount, purpose, now }, tx, cancellationToken: ct)) == 1;
 
     /// <summary>Wakes the executor once <paramref name="tx"/> commits.</summary>
     public static Task NotifyAsync(NpgsqlTransaction tx, CancellationToken ct) =>

@@ -7,7 +7,9 @@ namespace Perspective.Treasury.Domain;
 /// Ids derived from other ids as name-based UUIDs (RFC 9562 version 5), the platform's convention: the same proposal
 /// action always gives the same payout or distribution, and the same (distribution, holder) the same Ledger transfer,
 /// so a redelivered request or a resumed run replays at the Ledger instead of paying again.
-/// The namespaces are fixed forever: changing one would pay again.
+/// The namespaces are fixed forever: changing one would pay again. So is <see cref="DistributionLegMemo"/>: the memo is
+/// part of each leg's content at the Ledger, and a leg re-sent under its id with another memo is refused as a reused id,
+/// which would leave a distribution in progress unable to finish.
 /// </summary>
 public static class DerivedIds
 {
@@ -31,6 +33,9 @@ public static class DerivedIds
     /// </summary>
     public static Guid DistributionBatch(Guid distributionId, long firstLine, int lineCount) =>
         NameBased(DistributionBatchNamespace, $"{distributionId:D}/{firstLine}/{lineCount}");
+
+    /// <summary>The memo of every leg of a distribution. Fixed forever, like the namespaces (see above).</summary>
+    public static string DistributionLegMemo(Guid distributionId) => $"control rewards {distributionId:D}";
 
     public static Guid NameBased(Guid @namespace, string name)
     {

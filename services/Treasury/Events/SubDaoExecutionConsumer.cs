@@ -30,9 +30,9 @@ public sealed class SubDaoExecutionConsumer(NpgsqlDataSource dataSource, TimePro
                      .OrderBy(a => a.Index))
         {
             added |= action.Kind == SubDaoActionKind.TreasurySpend
-                ? await payouts.InsertAsync(transaction, DerivedIds.Payout(message.ProposalId, action.Index), modelId, message.ProposalId, action.Index,
+                ? await payouts.InsertAsync(transaction, DerivedIds.Payout(message.ProposalId, action.Index), modelId, message.ModelId, message.ProposalId, action.Index,
                     action.Recipient ?? "", action.AmountBaseUnits ?? 0, action.Purpose ?? "", now, ct)
-                : await distributions.InsertAsync(transaction, DerivedIds.Distribution(message.ProposalId, action.Index), modelId, message.ProposalId,
+                : await distributions.InsertAsync(transaction, DerivedIds.Distribution(message.ProposalId, action.Index), modelId, message.ModelId, message.ProposalId,
                     action.Index, action.AmountBaseUnits ?? 0, message.SnapshotSequence, now, ct);
         }
         if (added)
