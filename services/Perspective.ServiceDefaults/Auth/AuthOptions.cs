@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Perspective.ServiceDefaults.Auth;
 
 /// <summary>Configuration section <c>Auth</c>: how bearer tokens are validated.</summary>
@@ -14,13 +16,31 @@ public sealed class AuthOptions
     /// <summary>The only environments allowed to run with <see cref="DevelopmentSigningKey"/>.</summary>
     public static readonly IReadOnlySet<string> DevelopmentEnvironments = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "Development", "Testing" };
 
-    /// <summary>OIDC authority (issuer URL) in a cluster. When set, tokens are validated against its published keys.</summary>
+    /// <summary>
+    /// OIDC authority (issuer URL) in a cluster: users' tokens (RS/PS/ES algorithms) are validated against the keys and
+    /// the issuer of its discovery document.
+    /// </summary>
     public string? Authority { get; set; }
 
-    /// <summary>HS256 signing key (at least 32 bytes) when no authority is configured.</summary>
+    /// <summary>
+    /// HS256 key (at least 32 bytes) shared by the services: signs this service's own tokens for calls to other services
+    /// and validates HS256 tokens (every token when no authority is configured). Needed alongside an authority for
+    /// service-to-service calls.
+    /// </summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>Issuer of the HS256 tokens (service tokens, local runs); the authority's tokens carry the authority's own.</summary>
     public string Issuer { get; set; } = "perspective";
 
+    /// <summary>Audience every token must carry, from the authority or signed with the key.</summary>
     public string Audience { get; set; } = "perspective";
+
+    /// <summary>Fetch the authority's discovery document and keys over https only; false only for a test authority on loopback.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    [MemberNotNullWhen(true, nameof(Authority))]
+    public bool HasAuthority => !string.IsNullOrWhiteSpace(Authority);
+
+    [MemberNotNullWhen(true, nameof(SigningKey))]
+    public bool HasSigningKey => !string.IsNullOrWhiteSpace(SigningKey);
 }

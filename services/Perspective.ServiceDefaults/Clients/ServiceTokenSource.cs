@@ -39,10 +39,10 @@ public sealed class ServiceTokenSource(IOptions<AuthOptions> options, ServiceInf
     private string Create(DateTime now)
     {
         var auth = options.Value;
-        if (string.IsNullOrWhiteSpace(auth.SigningKey))
+        if (!auth.HasSigningKey)
         {
             throw new InvalidOperationException(
-                "Auth:SigningKey is required for calls to other services (service tokens are signed with it; client credentials against Auth:Authority are not supported yet).");
+                "Auth:SigningKey is required for calls to other services (service tokens are signed with it); with Auth:Authority, set the shared signing key as well.");
         }
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
