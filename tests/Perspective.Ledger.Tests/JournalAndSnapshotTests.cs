@@ -49,6 +49,54 @@ public sealed class JournalAndSnapshotTests(TestInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task Holders_are_paged_in_ordinal_order_on_a_database_whose_collation_orders_otherwise()
+    {
+        // A Ledger on a database collated en-US (ICU): case and punctuation sort otherwise than their bytes.
+        var name = $"ledger_en_us_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(Ledger.DatabaseConnectionString))
+        {
+            await admin.ExecuteAsync($"create database \"{name}\" template template0 locale_provider icu icu_locale 'en-US'");
+        }
+        var database = new NpgsqlConnectionStringBuilder(Ledger.DatabaseConnectionString) { Database = name }.ConnectionString;
+        await using (var db = new NpgsqlConnection(database))
+        {
+            Assert.Equal(["a-x", "B-x", "x_1", "x-2", "x.0", "Z"],
+                await db.QueryAsync<string>("select a from unnest(array['B-x', 'a-x', 'x_1', 'Z', 'x-2', 'x.0']) a order by a"));
+        }
+        var ledger = await StartLedgerAsync(database);
+        try
+        {
+            var client = new LedgerService.LedgerServiceClient(ledger.Channel);
+            await Eventually.WaitAsync(async () => (await client.GetHeadAsync(new GetHeadRequest(), As("x"), cancellationToken: Ct)).Sequence,
+                sequence => sequence >= 1, TimeSpan.FromSeconds(30), "genesis");
+            foreach (var account in new[] { "B-x", "a-x", "x_1", "Z", "x-2", "x.0" })
+            {
+                await client.TransferAsync(Pay("alice", account, 10), As("alice"), cancellationToken: Ct);
+            }
+            var head = (await client.GetHeadAsync(new GetHeadRequest(), As("x"), cancellationToken: Ct)).Sequence;
+
+            var accounts = new List<string>();
+            var token = "";
+            do
+            {
+                var page = await client.ListHoldersAsync(new ListHoldersRequest { Asset = "POV", Sequence = head, PageSize = 2, PageToken = token }, As("x"),
+                    cancellationToken: Ct);
+                accounts.AddRange(page.Holders.Select(h => h.Account));
+                token = page.NextPageToken;
+            }
+            while (token.Length > 0);
+
+            Assert.Equal(["B-x", "Z", "a-x", "alice", "bob", "x-2", "x.0", "x_1"], accounts);
+            Assert.Equal(accounts.Order(StringComparer.Ordinal), accounts);
+        }
+        finally
+        {
+            await ledger.DisposeAsync();
+            await AssertConservedAsync(database);
+        }
+    }
+
+    [Fact]
     public async Task A_snapshot_beyond_the_head_is_an_invalid_argument()
     {
         var error = await RejectedAsync(Client.GetBalanceAtAsync(

@@ -108,21 +108,25 @@ public sealed class LedgerReads(NpgsqlDataSource dataSource)
             """, new { account, asset, sequence }, cancellationToken: ct)) ?? 0;
     }
 
-    /// <summary>Holders with a positive total as of <paramref name="sequence"/>, by account, issuance accounts excluded.</summary>
+    /// <summary>
+    /// Holders with a positive total as of <paramref name="sequence"/>, in ordinal (byte) order of the account id, issuance
+    /// accounts excluded. Collation "C" is spelled out in the order and the keyset comparison so the order never depends
+    /// on the database's default collation; the column has the same collation (migration 0006), so its index serves both.
+    /// </summary>
     public async Task<IReadOnlyList<(string Account, long Total)>> HoldersAtAsync(string asset, long sequence, string? after, int limit, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<(string Account, long Total)>(new CommandDefinition(
             """
             select account, total from (
-                select distinct on (account) account, total
+                select distinct on (account collate "C") account, total
                 from balance_history
-                where asset = @asset and sequence <= @sequence and (@after::text is null or account > @after)
+                where asset = @asset and sequence <= @sequence and (@after::text is null or account collate "C" > @after)
                   and account not like 'issuance:%'
-                order by account, sequence desc
+                order by account collate "C", sequence desc
             ) latest
             where total > 0
-            order by account
+            order by account collate "C"
             limit @limit
             """, new { asset, sequence, after, limit }, cancellationToken: ct));
         return rows.ToList();
