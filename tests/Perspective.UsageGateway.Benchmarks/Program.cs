@@ -307,6 +307,9 @@ internal sealed class Statements(ServiceUnderTest[] hosts, bool enabled)
 /// </summary>
 internal sealed class Timeline : System.Diagnostics.Tracing.EventListener
 {
+    /// <summary>The Ledger writer's write-and-commit time of a batch (inside the gateway's ledger step).</summary>
+    public const string LedgerCommit = "ledger.batch.commit.duration";
+
     private readonly long start = System.Diagnostics.Stopwatch.GetTimestamp();
     private readonly System.Diagnostics.Metrics.MeterListener listener = new();
     private readonly List<(double At, string Step, double Ms)> steps = [];
@@ -317,12 +320,12 @@ internal sealed class Timeline : System.Diagnostics.Tracing.EventListener
     {
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal))
+            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal) || instrument.Name == LedgerCommit)
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((_, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : "?", value * 1000));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : "ledger commit", value * 1000));
         listener.SetMeasurementEventCallback<int>((_, value, _, _) => Add("size", value));
         listener.Start();
     }
@@ -438,6 +441,8 @@ internal sealed class Maintenance(Dictionary<string, long> counts)
 /// <summary>The gateway's batch metrics, read in this process while the closed loop runs: mean batch size and mean step times.</summary>
 internal sealed class BatchSteps : IDisposable
 {
+    private const string LedgerCommit = Timeline.LedgerCommit;
+
     private readonly System.Diagnostics.Metrics.MeterListener listener = new();
     private readonly Dictionary<string, (double Sum, long Count)> totals = [];
 
@@ -445,12 +450,12 @@ internal sealed class BatchSteps : IDisposable
     {
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal))
+            if (instrument.Name.StartsWith("gateway.charge.batch", StringComparison.Ordinal) || instrument.Name == LedgerCommit)
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : instrument.Name, value));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(tags.Length > 0 ? $"{tags[0].Value}" : "ledger commit", value));
         listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Add("size", value));
         listener.Start();
     }

@@ -17,34 +17,40 @@ public sealed partial class GatewayStore
     /// the rows are locked first in key order (byte order, as the reservation step locks them; a join alone promises no
     /// order), so two batches never wait on each other in a circle.
     /// </summary>
-    public Task AdjustAllowancesAsync(NpgsqlTransaction transaction, IReadOnlyDictionary<(string Payer, string Model), (long Reserved, long Used)> deltas,
+    public async Task AdjustAllowancesAsync(NpgsqlTransaction transaction, IReadOnlyDictionary<(string Payer, string Model), (long Reserved, long Used)> deltas,
         DateTime now, bool locked, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(transaction.Connection, transaction) { BatchCommands = { AdjustAllowancesCommand(deltas, now, locked) } };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The statement of <see cref="AdjustAllowancesAsync"/>, for a batch of statements sent in one round trip.</summary>
+    public static NpgsqlBatchCommand AdjustAllowancesCommand(IReadOnlyDictionary<(string Payer, string Model), (long Reserved, long Used)> deltas,
+        DateTime now, bool locked)
     {
         var rows = deltas.ToList();
         var source = locked
-            ? "unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as d(payer, model, reserved, used)"
+            ? "unnest($1, $2, $3, $4) as d(payer, model, reserved, used)"
             : """
               (select k.payer, k.model, k.reserved, k.used
-               from unnest(@payers::text[], @models::text[], @reserved::bigint[], @used::bigint[]) as k(payer, model, reserved, used)
+               from unnest($1, $2, $3, $4) as k(payer, model, reserved, used)
                join allowances x on x.payer_account = k.payer and x.model_id = k.model
                order by x.payer_account collate "C", x.model_id collate "C"
                for update of x) as d
               """;
-        return transaction.Connection!.ExecuteAsync(new CommandDefinition(
+        var command = new NpgsqlBatchCommand(
             $"""
             update allowances a
-               set reserved_amount = a.reserved_amount + d.reserved, used_amount = a.used_amount + d.used, updated_at = @now
+               set reserved_amount = a.reserved_amount + d.reserved, used_amount = a.used_amount + d.used, updated_at = $5
             from {source}
             where a.payer_account = d.payer and a.model_id = d.model
-            """,
-            new
-            {
-                payers = rows.Select(d => d.Key.Payer).ToArray(),
-                models = rows.Select(d => d.Key.Model).ToArray(),
-                reserved = rows.Select(d => d.Value.Reserved).ToArray(),
-                used = rows.Select(d => d.Value.Used).ToArray(),
-                now,
-            }, transaction, cancellationToken: cancellationToken));
+            """);
+        command.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(d => d.Key.Payer).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(d => d.Key.Model).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Bigint, rows.Select(d => d.Value.Reserved).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Bigint, rows.Select(d => d.Value.Used).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = now });
+        return command;
     }
 
     /// <summary>
@@ -128,7 +134,12 @@ public sealed partial class GatewayStore
     /// flushes within <c>wal_writer_delay</c>, and any later durable commit flushes it too), the row is pending again and the
     /// recovery pass replays the transfer (the Ledger answers with the original) and marks it paid with the same receipt.
     /// </remarks>
-    public async Task<HashSet<Guid>> MarkPaidAsync(NpgsqlTransaction transaction, IReadOnlyList<(PaymentRecord Paid, byte[] Response)> payments, CancellationToken cancellationToken)
+    /// <param name="then">
+    /// Statements sent in the same round trip after the update (the allowances, the events). They run whatever the update
+    /// marked: a caller that sends them assumes every row is still its own, and rolls back if the returned set says otherwise.
+    /// </param>
+    public async Task<HashSet<Guid>> MarkPaidAsync(NpgsqlTransaction transaction, IReadOnlyList<(PaymentRecord Paid, byte[] Response)> payments,
+        IReadOnlyList<NpgsqlBatchCommand> then, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
@@ -147,11 +158,19 @@ public sealed partial class GatewayStore
         command.Parameters.Add(Array(NpgsqlDbType.Bigint, payments.Select(p => (object?)p.Paid.LedgerSequence ?? DBNull.Value).ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerHash ?? DBNull.Value).ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Bytea, payments.Select(p => p.Response).ToArray()));
+        foreach (var next in then)
+        {
+            batch.BatchCommands.Add(next);
+        }
         var marked = new HashSet<Guid>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             marked.Add(reader.GetGuid(0));
+        }
+        // The statements after it: run to the end here, so a failure among them surfaces now, not when the reader is disposed.
+        while (await reader.NextResultAsync(cancellationToken))
+        {
         }
         return marked;
     }

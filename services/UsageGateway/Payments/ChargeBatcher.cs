@@ -372,27 +372,36 @@ public sealed partial class ChargeBatcher(
             var record = charge.Payment.Paid(transfer);
             candidates.Add((charge, transfer, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
         }
-        var paid = await InTransactionAsync(async transaction =>
+        var rows = candidates.Select(c => (c.Record, c.Response.ToByteArray())).ToList();
+        List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid;
+        try
         {
-            // Only rows still pending under this batch's payment id: one released and inserted again by another copy while the
-            // batch was at the Ledger is finished from what is stored, one by one.
-            var marked = await store.MarkPaidAsync(transaction, [.. candidates.Select(c => (c.Record, c.Response.ToByteArray()))], cancellationToken);
-            var paid = candidates.Where(c => marked.Contains(c.Record.RequestId)).ToList();
-            if (paid.Count > 0)
+            // The common case in one round trip: every row is still this batch's own, so the allowances and the events of all
+            // of them go with the update.
+            paid = await InTransactionAsync(async transaction =>
             {
-                var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-                foreach (var (charge, _, _, _) in paid)
+                var marked = await store.MarkPaidAsync(transaction, rows,
+                    [GatewayStore.AdjustAllowancesCommand(SpendDeltas(candidates), now.UtcDateTime, locked: false), outbox.EnqueueCommand(UsagePaidOf(candidates, now))],
+                    cancellationToken);
+                return marked.Count == candidates.Count ? candidates : throw new RowsChangedException();
+            }, cancellationToken);
+        }
+        catch (RowsChangedException)
+        {
+            // Rolled back. Only rows still pending under this batch's payment id: one released and inserted again by another
+            // copy while the batch was at the Ledger is finished from what is stored, one by one.
+            paid = await InTransactionAsync(async transaction =>
+            {
+                var marked = await store.MarkPaidAsync(transaction, rows, [], cancellationToken);
+                var paid = candidates.Where(c => marked.Contains(c.Record.RequestId)).ToList();
+                if (paid.Count > 0)
                 {
-                    var amount = charge.Payment.Amount;
-                    deltas[Key(charge)] = deltas.TryGetValue(Key(charge), out var delta)
-                        ? (checked(delta.Reserved - amount), checked(delta.Used + amount))
-                        : (-amount, amount);
+                    await store.AdjustAllowancesAsync(transaction, SpendDeltas(paid), now.UtcDateTime, locked: false, cancellationToken);
+                    await outbox.EnqueueAsync(transaction, UsagePaidOf(paid, now), cancellationToken);
                 }
-                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, locked: false, cancellationToken);
-                await outbox.EnqueueAsync(transaction, [.. paid.Select(p => ChargeService.UsagePaidOf(p.Record, now))], cancellationToken);
-            }
-            return paid;
-        }, cancellationToken);
+                return paid;
+            }, cancellationToken);
+        }
         metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
 
         foreach (var (charge, _, _, response) in paid)
@@ -426,6 +435,28 @@ public sealed partial class ChargeBatcher(
     }
 
     private static (string Payer, string Model) Key(QueuedCharge charge) => (charge.Payment.PayerAccount, charge.Payment.ModelId);
+
+    /// <summary>Reserved to used, per allowance, for the charges marked paid.</summary>
+    private static Dictionary<(string Payer, string Model), (long Reserved, long Used)> SpendDeltas(
+        IEnumerable<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid)
+    {
+        var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
+        foreach (var (charge, _, _, _) in paid)
+        {
+            var amount = charge.Payment.Amount;
+            deltas[Key(charge)] = deltas.TryGetValue(Key(charge), out var delta)
+                ? (checked(delta.Reserved - amount), checked(delta.Used + amount))
+                : (-amount, amount);
+        }
+        return deltas;
+    }
+
+    private static List<IIntegrationEvent> UsagePaidOf(
+        IEnumerable<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid, DateTimeOffset now) =>
+        [.. paid.Select(p => (IIntegrationEvent)ChargeService.UsagePaidOf(p.Record, now))];
+
+    /// <summary>The optimistic one-round-trip mark found a row that is no longer the batch's own; its transaction is rolled back.</summary>
+    private sealed class RowsChangedException : Exception;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} charges failed and was answered UNAVAILABLE (pending ones are resumed): {Reason}")]
     private static partial void LogBatchFailed(ILogger logger, int count, string reason);
