@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Perspective.ServiceDefaults.Ids;
 
 namespace Perspective.ModelRegistry.Domain;
 
@@ -15,17 +14,5 @@ public static class DerivedIds
 
     public static Guid LedgerAssetRequest(Guid modelId) => NameBased(AssetCreationNamespace, modelId.ToString("D"));
 
-    public static Guid NameBased(Guid @namespace, string name)
-    {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        var input = new byte[16 + nameBytes.Length];
-        @namespace.TryWriteBytes(input, bigEndian: true, out _);
-        nameBytes.CopyTo(input, 16);
-#pragma warning disable CA5350 // SHA-1 is what RFC 9562 version 5 specifies; it names, it does not protect.
-        var hash = SHA1.HashData(input);
-#pragma warning restore CA5350
-        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
-    }
+    public static Guid NameBased(Guid @namespace, string name) => NameBasedId.Create(@namespace, name);
 }
