@@ -14,7 +14,7 @@ namespace Perspective.Treasury.Tests;
 /// A Ledger that records, for every TransferBatch, whether some session held the executor lock when it was sent, and
 /// after the second batch kills the session holding it (a dropped lock connection).
 /// </summary>
-public sealed class LockKillingLedger(ITreasuryLedger inner, string database) : ITreasuryLedger
+public sealed class LockKillingLedger(ITreasuryLedger inner, string database) : DelegatingLedger(inner)
 {
     private const string HolderSql =
         "from pg_locks where locktype = 'advisory' and granted and classid = @high::bigint::oid and objid = @low::bigint::oid and objsubid = 1";
@@ -25,33 +25,20 @@ public sealed class LockKillingLedger(ITreasuryLedger inner, string database) : 
 
     public List<bool> LockHeldAtBatch { get; } = [];
 
-    public async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
+    public override async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
     {
         await using var db = new NpgsqlConnection(database);
         lock (LockHeldAtBatch)
         {
             LockHeldAtBatch.Add(db.ExecuteScalar<bool>($"select exists(select 1 {HolderSql})", Key));
         }
-        var response = await inner.TransferBatchAsync(request, ct);
+        var response = await Inner.TransferBatchAsync(request, ct);
         if (Interlocked.Increment(ref batches) == 2)
         {
             await db.ExecuteAsync($"select pg_terminate_backend(pid) {HolderSql}", Key);
         }
         return response;
     }
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) => inner.TransferAsync(request, ct);
-
-    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 public sealed class ExecutorTests(TestInfrastructure infrastructure) : TreasuryTestBase(infrastructure)

@@ -12,7 +12,7 @@ namespace Perspective.Treasury.Tests;
 /// A Ledger in front of the real one that lets <see cref="BatchesThrough"/> TransferBatch calls through, then commits the
 /// next one at the Ledger and never answers: the crash window between a Ledger commit and the stored progress.
 /// </summary>
-public sealed class StoppingLedger(ITreasuryLedger inner, int batchesThrough) : ITreasuryLedger
+public sealed class StoppingLedger(ITreasuryLedger inner, int batchesThrough) : DelegatingLedger(inner)
 {
     private int batches;
 
@@ -21,37 +21,24 @@ public sealed class StoppingLedger(ITreasuryLedger inner, int batchesThrough) : 
     /// <summary>Completes once the batch that is never answered has committed at the Ledger.</summary>
     public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
+    public override async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
     {
         if (Interlocked.Increment(ref batches) <= batchesThrough)
         {
-            return await inner.TransferBatchAsync(request, ct);
+            return await Inner.TransferBatchAsync(request, ct);
         }
-        await inner.TransferBatchAsync(request, ct);
+        await Inner.TransferBatchAsync(request, ct);
         Stopped.TrySetResult();
         await Task.Delay(Timeout.Infinite, ct);
         throw new OperationCanceledException(ct);
     }
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) => inner.TransferAsync(request, ct);
-
-    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 /// <summary>
 /// A Ledger whose answers get lost: the first Transfer fails UNAVAILABLE before reaching the Ledger, and the second
 /// TransferBatch commits at the Ledger but answers UNAVAILABLE, as a dropped connection would.
 /// </summary>
-public sealed class LossyLedger(ITreasuryLedger inner) : ITreasuryLedger
+public sealed class LossyLedger(ITreasuryLedger inner) : DelegatingLedger(inner)
 {
     private int transfers;
     private int batches;
@@ -60,27 +47,16 @@ public sealed class LossyLedger(ITreasuryLedger inner) : ITreasuryLedger
 
     public int Batches => batches;
 
-    public async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) =>
+    public override async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct) =>
         Interlocked.Increment(ref transfers) == 1
             ? throw new RpcException(new Status(StatusCode.Unavailable, "the test dropped this call"))
-            : await inner.TransferAsync(request, ct);
+            : await Inner.TransferAsync(request, ct);
 
-    public async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
+    public override async Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct)
     {
-        var response = await inner.TransferBatchAsync(request, ct);
+        var response = await Inner.TransferBatchAsync(request, ct);
         return Interlocked.Increment(ref batches) == 2 ? throw new RpcException(new Status(StatusCode.Unavailable, "the test lost this answer")) : response;
     }
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 public sealed class ResumeTests(TestInfrastructure infrastructure) : TreasuryTestBase(infrastructure)

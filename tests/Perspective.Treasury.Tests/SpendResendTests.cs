@@ -12,56 +12,45 @@ namespace Perspective.Treasury.Tests;
 /// A Ledger whose first Transfer times out (DEADLINE_EXCEEDED) while the request is still queued in the Ledger's writer:
 /// it commits right after the retry's lookup found nothing, as a late copy would.
 /// </summary>
-public sealed class LateCommitLedger(ITreasuryLedger inner) : ITreasuryLedger
+public sealed class LateCommitLedger(ITreasuryLedger inner) : DelegatingLedger(inner)
 {
     private TransferRequest? queued;
     private int transfers;
 
     public int Transfers => transfers;
 
-    public Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
+    public override Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
     {
         if (Interlocked.Increment(ref transfers) == 1)
         {
             queued = request.Clone();
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the test let this call time out"));
         }
-        return inner.TransferAsync(request, ct);
+        return Inner.TransferAsync(request, ct);
     }
 
-    public async Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct)
+    public override async Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct)
     {
-        var found = await inner.FindTransferAsync(transferId, ct);
+        var found = await Inner.FindTransferAsync(transferId, ct);
         if (Interlocked.Exchange(ref queued, null) is { } late)
         {
-            await inner.TransferAsync(late, ct);
+            await Inner.TransferAsync(late, ct);
         }
         return found;
     }
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct) => inner.TransferBatchAsync(request, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 /// <summary>A Ledger that answers a lookup with a transfer of another amount under the asked id.</summary>
-public sealed class MisreportingLedger(ITreasuryLedger inner) : ITreasuryLedger
+public sealed class MisreportingLedger(ITreasuryLedger inner) : DelegatingLedger(inner)
 {
     private int lookups;
 
     public int Lookups => lookups;
 
-    public async Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct)
+    public override async Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct)
     {
         Interlocked.Increment(ref lookups);
-        var found = await inner.FindTransferAsync(transferId, ct);
+        var found = await Inner.FindTransferAsync(transferId, ct);
         if (found is null)
         {
             return null;
@@ -71,30 +60,19 @@ public sealed class MisreportingLedger(ITreasuryLedger inner) : ITreasuryLedger
         return wrong;
     }
 
-    public async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
+    public override async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
     {
         // Commits, then the answer is lost: the next pass finds the (misreported) transfer.
-        await inner.TransferAsync(request, ct);
+        await Inner.TransferAsync(request, ct);
         throw new RpcException(new Status(StatusCode.Unavailable, "the test lost this answer"));
     }
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct) => inner.TransferBatchAsync(request, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 /// <summary>
 /// A Ledger whose first Transfer gets no answer and never arrives, while the treasury is emptied by another debit: the
 /// resends are refused, and the refusal may count only once the lost copy can no longer arrive.
 /// </summary>
-public sealed class DrainedLedger(ITreasuryLedger inner) : ITreasuryLedger
+public sealed class DrainedLedger(ITreasuryLedger inner) : DelegatingLedger(inner)
 {
     private int transfers;
 
@@ -102,14 +80,14 @@ public sealed class DrainedLedger(ITreasuryLedger inner) : ITreasuryLedger
 
     public int Transfers => transfers;
 
-    public async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
+    public override async Task<Transfer> TransferAsync(TransferRequest request, CancellationToken ct)
     {
         if (Interlocked.Increment(ref transfers) > 1)
         {
-            return await inner.TransferAsync(request, ct);
+            return await Inner.TransferAsync(request, ct);
         }
-        var balance = await inner.BalanceAsync(request.FromAccount, request.Asset, ct);
-        await inner.TransferAsync(new TransferRequest
+        var balance = await Inner.BalanceAsync(request.FromAccount, request.Asset, ct);
+        await Inner.TransferAsync(new TransferRequest
         {
             RequestId = Guid.NewGuid().ToString(),
             FromAccount = request.FromAccount,
@@ -121,19 +99,6 @@ public sealed class DrainedLedger(ITreasuryLedger inner) : ITreasuryLedger
         SinceLost.Start();
         throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the test lost this call"));
     }
-
-    public Task<Transfer?> FindTransferAsync(string transferId, CancellationToken ct) => inner.FindTransferAsync(transferId, ct);
-
-    public Task<Balance> BalanceAsync(string account, string asset, CancellationToken ct) => inner.BalanceAsync(account, asset, ct);
-
-    public Task<ListHoldersResponse> HoldersAsync(string asset, long sequence, string pageToken, int pageSize, CancellationToken ct) =>
-        inner.HoldersAsync(asset, sequence, pageToken, pageSize, ct);
-
-    public Task<TransferBatchResponse> TransferBatchAsync(TransferBatchRequest request, CancellationToken ct) => inner.TransferBatchAsync(request, ct);
-
-    public Task<long> HeadAsync(CancellationToken ct) => inner.HeadAsync(ct);
-
-    public Task<ListTransfersResponse> TransfersAsync(ListTransfersRequest request, CancellationToken ct) => inner.TransfersAsync(request, ct);
 }
 
 public sealed class SpendResendTests(TestInfrastructure infrastructure) : TreasuryTestBase(infrastructure)
