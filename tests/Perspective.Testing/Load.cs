@@ -5,8 +5,10 @@ namespace Perspective.Testing;
 /// <summary>
 /// Operations per second and latency percentiles of one benchmark scenario; <paramref name="LatenciesMs"/> in the order the
 /// operations were started (for an open loop, by when each was due), so slow ones can be tied to what happened then.
+/// For an open loop, <paramref name="StartLateMs"/>: how long after it was due each operation was started (the generator's
+/// own delay, which shares the machine with what it measures and is counted in the latency).
 /// </summary>
-public sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, double[] LatenciesMs);
+public sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, double[] LatenciesMs, double[]? StartLateMs = null);
 
 /// <summary>The load generators of the benchmarks: a closed loop (a fixed number in flight) and an open loop (a fixed rate).</summary>
 public static class Load
@@ -39,6 +41,7 @@ public static class Load
     {
         Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} running {count} operations at {perSecond:N0}/s...");
         var latencies = new double[count];
+        var late = new double[count];
         var running = new Task[count];
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -52,12 +55,13 @@ public static class Load
             var index = i;
             running[i] = Task.Run(async () =>
             {
+                late[index] = (clock.Elapsed - due).TotalMilliseconds;
                 await operation(index);
                 latencies[index] = (clock.Elapsed - due).TotalMilliseconds;
             });
         }
         await Task.WhenAll(running);
-        return Summarize(latencies, clock.Elapsed);
+        return Summarize(latencies, clock.Elapsed) with { StartLateMs = late };
     }
 
     private static LoadResult Summarize(double[] latencies, TimeSpan elapsed)

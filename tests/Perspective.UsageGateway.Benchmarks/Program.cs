@@ -96,7 +96,9 @@ try
     // Warm-up (connection pools, HTTP/2 windows, the model cache, and JIT tiering), not measured. Tiered compilation
     // rewrites thousands of hot methods in the first tens of seconds (seen in the perf map: ~1,000 methods a second
     // after a 5,000-charge warm-up, a fifth of the CPU); a service that has run for a minute has finished that.
+    var walBefore = await Wal.PositionAsync(gateway);
     await Load.RunAsync(chargesPerScenario, concurrency, ChargeAsync);
+    var walPerCharge = (await Wal.PositionAsync(gateway) - walBefore) / chargesPerScenario;
     await Load.RunAsync(chargesPerScenario, concurrency, CheckAsync);
     // Statistics as autovacuum gathers them within a minute of a real start: without them the planner scans the
     // tables the warm-up just filled, and the run measures a state production is in only for its first minute.
@@ -107,17 +109,15 @@ try
         await using var analyze = new Npgsql.NpgsqlCommand("analyze", connection);
         await analyze.ExecuteNonQueryAsync();
     }
-    // And a checkpoint, so the WAL segments the warm-up wrote are recycled for the measured runs, as in a database that has
-    // run for a while. A fresh cluster has none: every 16 MB of WAL (every ~3 s at 1,000 charges/s, ~5 KB of WAL per
-    // charge) it creates and zero-fills a new segment while holding the WAL write lock, ~30 ms in which no commit
-    // completes; a few of those are 1 % of a ten-second run. A quarter of a scenario after it, not measured, takes the
-    // burst of full-page writes that follows every checkpoint (the first change of each page after one logs the whole page).
-    await using (var connection = new Npgsql.NpgsqlConnection(gateway.DatabaseConnectionString))
-    {
-        await connection.OpenAsync();
-        await using var checkpoint = new Npgsql.NpgsqlCommand("checkpoint", connection);
-        await checkpoint.ExecuteNonQueryAsync();
-    }
+    // And WAL segments ready for the measured runs, as a database that has run for a while has them. A fresh cluster has
+    // none: every 16 MB of WAL (every ~3 s at 1,000 charges/s, ~5 KB of WAL per charge) it creates and zero-fills a new
+    // segment while holding the WAL write lock, ~30 ms in which no commit completes (seen: three new segment files during
+    // one ten-second open loop, and its slow charges in windows that far apart). A running database recycles the segments
+    // a checkpoint no longer needs as the next ones. So: as many segments as the measured runs will write, and a checkpoint
+    // that recycles them. A quarter of a scenario after it, not measured, takes the burst of full-page writes that follows
+    // every checkpoint (the first change of each page after one logs the whole page).
+    var measuredCharges = chargesPerScenario / 4 + chargesPerScenario + Math.Max(chargesPerScenario / 2, (int)(openLoopRate * 10));
+    await Wal.PrepareSegmentsAsync(gateway, walPerCharge * measuredCharges * 3 / 2);
     await Load.RunAsync(chargesPerScenario / 4, concurrency, ChargeAsync);
 
     var ceilingCpuBefore = ProcessCpu.Snapshot(infrastructure);
@@ -164,6 +164,8 @@ try
     Console.WriteLine($"CPU per charge, open loop: {string.Join(", ", openCpu.Select(c => $"{c.Key} {c.Value * 1e6 / openCount:N0} µs"))}");
     Console.Write(statementReport);
     Console.WriteLine($"open loop, database maintenance meanwhile: {maintenance}");
+    var late = open.StartLateMs!.Order().ToArray();
+    Console.WriteLine($"open loop, calls started after they were due (this process's own delay, in the latency): p50 {late[late.Length / 2]:0.0} ms, p99 {late[late.Length * 99 / 100]:0.0} ms, max {late[^1]:0.0} ms");
     Console.Write(timeline.Report(open.LatenciesMs, openLoopRate, slowMs: 25));
 }
 finally
@@ -286,16 +288,16 @@ internal sealed class Statements(ServiceUnderTest[] hosts, bool enabled)
             await connection.OpenAsync();
             await using var command = new Npgsql.NpgsqlCommand(
                 """
-                select calls, total_exec_time + total_plan_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+                select calls, total_plan_time, total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 100)
                 from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
                 order by total_exec_time + total_plan_time desc limit 12
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync();
-            report.AppendLine(CultureInfo.InvariantCulture, $"statements of {connection.Database} (per charge: calls, plan + exec µs, rows):");
+            report.AppendLine(CultureInfo.InvariantCulture, $"statements of {connection.Database} (per charge: calls, plan µs, exec µs, rows):");
             while (await reader.ReadAsync())
             {
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"  {reader.GetInt64(0) / (double)charges,6:0.00} {reader.GetDouble(1) * 1000 / charges,7:0.0} {reader.GetInt64(2) / (double)charges,6:0.00}  {reader.GetString(3)}");
+                    $"  {reader.GetInt64(0) / (double)charges,6:0.00} {reader.GetDouble(1) * 1000 / charges,7:0.0} {reader.GetDouble(2) * 1000 / charges,7:0.0} {reader.GetInt64(3) / (double)charges,6:0.00}  {reader.GetString(4)}");
             }
         }
         return report.ToString();
@@ -402,6 +404,37 @@ internal sealed class Timeline : System.Diagnostics.Tracing.EventListener
     }
 }
 
+/// <summary>The benchmark's PostgreSQL WAL (one cluster for the three databases).</summary>
+internal static class Wal
+{
+    private const long SegmentBytes = 16 * 1024 * 1024;
+
+    public static async Task<long> PositionAsync(ServiceUnderTest host)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(host.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Has PostgreSQL create segment files for <paramref name="bytes"/> of WAL now, then recycle them with a checkpoint.</summary>
+    public static async Task PrepareSegmentsAsync(ServiceUnderTest host, long bytes)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(host.DatabaseConnectionString);
+        await connection.OpenAsync();
+        for (var i = 0; i <= bytes / SegmentBytes; i++)
+        {
+            // A switch needs some WAL since the last one: the commit record of a transaction with an id.
+            await using var write = new Npgsql.NpgsqlCommand("select txid_current()", connection);
+            await write.ExecuteNonQueryAsync();
+            await using var next = new Npgsql.NpgsqlCommand("select pg_switch_wal()", connection);
+            await next.ExecuteNonQueryAsync();
+        }
+        await using var checkpoint = new Npgsql.NpgsqlCommand("checkpoint", connection);
+        await checkpoint.ExecuteNonQueryAsync();
+    }
+}
+
 /// <summary>Checkpoints, autovacuums and autoanalyzes in the benchmark's databases, to see whether one ran during a scenario.</summary>
 internal sealed class Maintenance(Dictionary<string, long> counts)
 {
@@ -419,6 +452,8 @@ internal sealed class Maintenance(Dictionary<string, long> counts)
                 select 'checkpoints', checkpoints_timed + checkpoints_req from pg_stat_bgwriter
                 union all
                 select 'WAL MB', (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint / 1000000
+                union all
+                select 'WAL segment files', count(*) from pg_ls_waldir() where name ~ '^[0-9A-F]{24}$'
                 union all
                 select current_database() || '.' || relname || ' ' || kind, n
                 from pg_stat_user_tables, lateral (values ('autovacuum', autovacuum_count), ('autoanalyze', autoanalyze_count)) as k(kind, n)

@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Perspective.Contracts.Events.Gateway.V1;
 using Perspective.Contracts.Gateway.V1;
 using Perspective.Contracts.Ledger.V1;
 using Perspective.Testing;
@@ -69,6 +73,80 @@ public sealed class BatchTests(TestInfrastructure infrastructure) : GatewayTestB
         Assert.Equal(92, transfers.Select(t => t.TransferId).Distinct().Count());
         Assert.True(transfers.Select(t => t.Receipt.Sequence).Distinct().Count() < transfers.Count,
             "every charge of the burst was a journal entry of its own: nothing was batched");
+    }
+
+    [Fact]
+    public async Task Back_to_back_batches_are_marked_paid_in_the_next_ones_reservation_and_every_allowance_balance_and_event_adds_up()
+    {
+        var model = await RegisterModelAsync();
+        await AllowAsync("alice", model.ModelId, 1_000_000);
+        await AllowAsync("bob", model.ModelId, 1_000_000);
+        var paid = await Bus.ObserveAsync<UsagePaid>();
+        using var steps = new StepCounter(Gateway.Services.GetRequiredService<IMeterFactory>());
+        // Sixteen callers, each charging again as soon as it is answered: while one batch is at the Ledger the next charges
+        // queue, so batches follow each other and one's marking shares a transaction with the next one's reservation.
+        var requests = Enumerable.Range(0, 240).Select(i => Charge(model.ModelId, i % 2 == 0 ? "alice" : "bob", 1 + i % 3)).ToList();
+        var responses = new ConcurrentDictionary<string, ChargeUsageResponse>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async lane =>
+        {
+            for (var i = lane; i < requests.Count; i += 16)
+            {
+                responses[requests[i].RequestId] = await ChargeAsync(requests[i]);
+            }
+        }));
+
+        var (reserves, marksAlone) = (steps.Count("reserve"), steps.Count("mark_paid"));
+        Assert.True(marksAlone < reserves, $"every one of {reserves} batches was marked paid alone ({marksAlone}): none shared the next one's transaction");
+        long Spent(string payer) => requests.Where(r => r.PayerAccount == payer).Sum(r => r.Units * Price);
+        Assert.All(requests, r => Assert.Equal(r.Units * Price, responses[r.RequestId].Payment.Amount));
+        Assert.Equal(240, responses.Values.Select(r => r.Payment.PaymentId).Distinct().Count());
+        Assert.Equal((Spent("alice"), 0L), Used(await AllowanceAsync("alice", model.ModelId)));
+        Assert.Equal((Spent("bob"), 0L), Used(await AllowanceAsync("bob", model.ModelId)));
+        Assert.Equal(AliceGenesis - Spent("alice"), (await BalanceAsync("alice")).Total);
+        Assert.Equal(BobGenesis - Spent("bob"), (await BalanceAsync("bob")).Total);
+        Assert.Equal(Spent("alice") + Spent("bob"), (await BalanceAsync(Treasury(model.ModelId))).Total);
+        Assert.Equal(120, (await PaymentsOfAsync("alice")).Count);
+        Assert.Equal(120, (await PaymentsOfAsync("bob")).Count);
+        // Each payment's event once, with its amount.
+        foreach (var response in responses.Values)
+        {
+            var published = await paid.WaitForAsync(e => e.PaymentId == response.Payment.PaymentId);
+            Assert.Equal(response.Payment.Amount, published.AmountBaseUnits);
+        }
+        Assert.Equal(240, paid.All.Count(e => e.ModelId == model.ModelId));
+    }
+
+    /// <summary>Counts the gateway's batch steps by name, from this test's gateway only (its meter factory).</summary>
+    private sealed class StepCounter : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private readonly ConcurrentDictionary<string, int> counts = new();
+
+        public StepCounter(IMeterFactory factory)
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "gateway.charge.batch.step.duration" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "step" && tag.Value is string step)
+                    {
+                        counts.AddOrUpdate(step, 1, (_, n) => n + 1);
+                    }
+                }
+            });
+            listener.Start();
+        }
+
+        public int Count(string step) => counts.GetValueOrDefault(step);
+
+        public void Dispose() => listener.Dispose();
     }
 
     [Fact]

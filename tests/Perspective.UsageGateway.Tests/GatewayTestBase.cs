@@ -225,7 +225,7 @@ public abstract class GatewayTestBase(TestInfrastructure infrastructure) : IAsyn
         (await Ledger.GetBalanceAsync(new GetBalanceRequest { Account = account, Asset = "POV" }, As("anyone"), cancellationToken: Ct)).Balance;
 
     protected async Task<IReadOnlyList<Payment>> PaymentsOfAsync(string payer) =>
-        (await Client.ListPaymentsAsync(new ListPaymentsRequest { PayerAccount = payer }, As(payer), cancellationToken: Ct)).Payments;
+        (await Client.ListPaymentsAsync(new ListPaymentsRequest { PayerAccount = payer, PageSize = 1_000 }, As(payer), cancellationToken: Ct)).Payments;
 
     protected static async Task<RpcException> RejectedAsync(Task call) => await Assert.ThrowsAsync<RpcException>(() => call);
 

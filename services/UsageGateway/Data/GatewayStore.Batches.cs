@@ -58,12 +58,18 @@ public sealed partial class GatewayStore
     /// in key order, in one round trip. Returns the request ids inserted and the allowances found (keys without one are absent).
     /// A request id already stored is skipped (a retry or a concurrent copy), and one being inserted by another transaction is
     /// waited for. Payments before allowances, as every one-by-one path takes them, so no two transactions wait in a circle.
+    /// With <paramref name="markPaid"/> (the previous batch, its money moved) those payments are marked paid first, in the same
+    /// round trip (<see cref="MarkPaidCommand"/>); <c>Marked</c> says which were.
     /// </summary>
-    public async Task<(HashSet<Guid> Inserted, Dictionary<(string Payer, string Model), AllowanceRecord> Allowances)> InsertPaymentsAndLockAllowancesAsync(
+    public async Task<(HashSet<Guid> Marked, HashSet<Guid> Inserted, Dictionary<(string Payer, string Model), AllowanceRecord> Allowances)> InsertPaymentsAndLockAllowancesAsync(
         NpgsqlTransaction transaction, IReadOnlyList<PaymentRecord> payments, IReadOnlyCollection<(string Payer, string Model)> keys,
-        CancellationToken cancellationToken)
+        IReadOnlyList<(PaymentRecord Paid, byte[] Response)>? markPaid, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
+        if (markPaid is not null)
+        {
+            batch.BatchCommands.Add(MarkPaidCommand(markPaid));
+        }
         var insert = new NpgsqlBatchCommand(
             """
             insert into payments (payment_id, request_id, content_hash, kind, status, model_id, payer_account, provider_account, units, unit,
@@ -100,6 +106,15 @@ public sealed partial class GatewayStore
         batch.BatchCommands.Add(lockAllowances);
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var marked = new HashSet<Guid>();
+        if (markPaid is not null)
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                marked.Add(reader.GetGuid(0));
+            }
+            await reader.NextResultAsync(cancellationToken);
+        }
         var inserted = new HashSet<Guid>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -113,14 +128,31 @@ public sealed partial class GatewayStore
             var allowance = parse(reader);
             allowances[(allowance.PayerAccount, allowance.ModelId)] = allowance;
         }
-        return (inserted, allowances);
+        return (marked, inserted, allowances);
     }
 
-    /// <summary>Deletes pending payments (charges refused before the Ledger was called).</summary>
-    public Task DeletePendingPaymentsAsync(NpgsqlTransaction transaction, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            "delete from payments p using unnest(@requestIds::uuid[]) as k(id) where p.request_id = k.id and p.status = 1",
-            new { requestIds = requestIds.ToArray() }, transaction, cancellationToken: cancellationToken));
+    /// <summary>Deletes pending payments (charges refused before the Ledger was called), as a command for a batch.</summary>
+    public static NpgsqlBatchCommand DeletePendingPaymentsCommand(IReadOnlyList<Guid> requestIds)
+    {
+        var command = new NpgsqlBatchCommand("delete from payments p using unnest($1) as k(id) where p.request_id = k.id and p.status = 1");
+        command.Parameters.Add(Array(NpgsqlDbType.Uuid, requestIds.ToArray()));
+        return command;
+    }
+
+    /// <summary>Runs statements of the caller's transaction in one round trip.</summary>
+    public static async Task ExecuteAsync(NpgsqlTransaction transaction, IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+    {
+        if (commands.Count == 0)
+        {
+            return;
+        }
+        await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Marks paid those payments that are still pending under this batch's payment id, with their Ledger transfer and the
@@ -143,21 +175,7 @@ public sealed partial class GatewayStore
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
-        var command = new NpgsqlBatchCommand(
-            """
-            update payments p
-               set status = 2, ledger_transfer_id = d.transfer_id, ledger_sequence = d.sequence, ledger_hash = d.hash, response = d.response
-            from unnest($1, $2, $3, $4, $5, $6) as d(request_id, payment_id, transfer_id, sequence, hash, response)
-            where p.request_id = d.request_id and p.payment_id = d.payment_id and p.status = 1
-            returning p.request_id
-            """);
-        batch.BatchCommands.Add(command);
-        command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.RequestId).ToArray()));
-        command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.PaymentId).ToArray()));
-        command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerTransferId ?? DBNull.Value).ToArray()));
-        command.Parameters.Add(Array(NpgsqlDbType.Bigint, payments.Select(p => (object?)p.Paid.LedgerSequence ?? DBNull.Value).ToArray()));
-        command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerHash ?? DBNull.Value).ToArray()));
-        command.Parameters.Add(Array(NpgsqlDbType.Bytea, payments.Select(p => p.Response).ToArray()));
+        batch.BatchCommands.Add(MarkPaidCommand(payments));
         foreach (var next in then)
         {
             batch.BatchCommands.Add(next);
@@ -173,6 +191,29 @@ public sealed partial class GatewayStore
         {
         }
         return marked;
+    }
+
+    /// <summary>
+    /// The update of <see cref="MarkPaidAsync"/>: marks paid the payments still pending under their batch's payment id and
+    /// returns their request ids.
+    /// </summary>
+    public static NpgsqlBatchCommand MarkPaidCommand(IReadOnlyList<(PaymentRecord Paid, byte[] Response)> payments)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            update payments p
+               set status = 2, ledger_transfer_id = d.transfer_id, ledger_sequence = d.sequence, ledger_hash = d.hash, response = d.response
+            from unnest($1, $2, $3, $4, $5, $6) as d(request_id, payment_id, transfer_id, sequence, hash, response)
+            where p.request_id = d.request_id and p.payment_id = d.payment_id and p.status = 1
+            returning p.request_id
+            """);
+        command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.RequestId).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Uuid, payments.Select(p => p.Paid.PaymentId).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerTransferId ?? DBNull.Value).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Bigint, payments.Select(p => (object?)p.Paid.LedgerSequence ?? DBNull.Value).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, payments.Select(p => (object?)p.Paid.LedgerHash ?? DBNull.Value).ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Bytea, payments.Select(p => p.Response).ToArray()));
+        return command;
     }
 
     private static NpgsqlParameter Array<T>(NpgsqlDbType elementType, T[] values) => new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };

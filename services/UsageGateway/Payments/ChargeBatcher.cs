@@ -42,10 +42,12 @@ public sealed record BatchResult(BatchVerdict Verdict, ChargeUsageResponse? Resp
 /// takes what has queued and pays it as one batch in three steps, each one round trip or one transaction:
 /// (1) insert the pending payments and reserve their amounts on the allowances (one fsync for the batch);
 /// (2) one Ledger TransferBatch, each leg with the transfer id derived from its request (a retry replays, never pays twice);
-/// (3) mark them paid, turn the reservations into spending and write their UsagePaid events (one fsync).
-/// A crash between the steps leaves pending payments, which a retry or the recovery pass finishes one by one exactly as
-/// before. Under light load a batch holds one charge and nothing waits; under heavy load batches grow and the cost per
-/// charge falls.
+/// (3) mark them paid, turn the reservations into spending and write their UsagePaid events.
+/// Step 3 of a batch is done in the transaction of step 1 of the next one when charges have queued meanwhile (under load
+/// they have), so a batch costs one gateway transaction, not two, and the next batch starts a step earlier; with nothing
+/// queued it is a transaction of its own at once. A crash between the steps leaves pending payments, which a retry or the
+/// recovery pass finishes one by one exactly as before. Under light load a batch holds one charge and nothing waits;
+/// under heavy load batches grow and the cost per charge falls.
 /// </summary>
 public sealed partial class ChargeBatcher(
     GatewayStore store,
@@ -121,13 +123,19 @@ public sealed partial class ChargeBatcher(
         base.Dispose();
     }
 
+    /// <summary>A batch whose money moved and that is not marked paid yet (step 3 still to do), with its trace span.</summary>
+    private sealed record Unmarked(List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)> Moved, Activity? Activity);
+
     private async Task RunWriterAsync(CancellationToken stoppingToken)
     {
         var max = Math.Clamp(options.Value.ChargeBatchMax, 1, LedgerLegsMax);
         var batch = new List<QueuedCharge>(max);
+        Unmarked? unmarked = null;
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            // With a batch still to mark the writer does not wait: what queued meanwhile is reserved in the transaction that
+            // marks it, and if nothing did, it is marked alone at once.
+            while (unmarked is not null || await queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 batch.Clear();
                 while (batch.Count < max && queue.Reader.TryRead(out var item))
@@ -141,42 +149,45 @@ public sealed partial class ChargeBatcher(
                 }
                 if (batch.Count == 0)
                 {
+                    if (unmarked is not null)
+                    {
+                        await MarkAloneAsync(unmarked, stoppingToken);
+                        unmarked = null;
+                    }
                     continue;
                 }
                 metrics.Batch(batch.Count);
-                try
-                {
-                    await PayAsync(batch, stoppingToken);
-                }
-                catch (Exception ex)
-                {
-                    // Whatever was not committed is either absent (step 1) or pending (later steps): a retry with the same
-                    // request id, or the recovery pass, finishes it exactly once.
-                    LogBatchFailed(logger, batch.Count, ex.Message);
-                    var failure = new DomainException(DomainErrorKind.Unavailable, "the charge could not be completed now; retry with the same request id");
-                    foreach (var item in batch)
-                    {
-                        item.Done.TrySetException(failure);
-                    }
-                }
+                unmarked = await PayAsync(batch, unmarked, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            if (unmarked is not null)
+            {
+                // Cut off at the shutdown timeout with its money moved: pending rows, finished by a retry or the recovery pass.
+                Fail(unmarked.Moved.Select(m => m.Charge), "the charge could not be completed now; retry with the same request id");
+                End(unmarked.Activity);
+            }
+        }
     }
 
-    private async Task PayAsync(List<QueuedCharge> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Steps 1 and 2 of a batch (step 1 also marking <paramref name="previous"/> paid, which it always finishes one way or
+    /// another). Returns the batch still to mark, or null when nothing of it moved. Failures answer its charges UNAVAILABLE.
+    /// </summary>
+    private async Task<Unmarked?> PayAsync(List<QueuedCharge> batch, Unmarked? previous, CancellationToken cancellationToken)
     {
         // Copies of one request in the same batch: the first is paid, the others answer as it did.
         var leaders = new List<QueuedCharge>(batch.Count);
-        var copies = new List<(QueuedCharge Copy, QueuedCharge Leader)>();
         var byRequest = new Dictionary<Guid, QueuedCharge>(batch.Count);
         foreach (var item in batch)
         {
             if (byRequest.TryGetValue(item.Payment.RequestId, out var leader))
             {
-                copies.Add((item, leader));
+                _ = AnswerLikeAsync(item, leader);
             }
             else
             {
@@ -185,25 +196,70 @@ public sealed partial class ChargeBatcher(
             }
         }
         var links = batch.Skip(1).Where(c => c.Trace != default).Select(c => new ActivityLink(c.Trace)).ToList();
-        using var activity = Tracing.StartActivity("ChargeUsage batch", ActivityKind.Internal, batch[0].Trace,
+        var activity = Tracing.StartActivity("ChargeUsage batch", ActivityKind.Internal, batch[0].Trace,
             tags: [new("gateway.charge.batch.size", batch.Count)], links: links);
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var reserved = await ReserveAsync(leaders, cancellationToken);
+            var reserved = await ReserveAsync(leaders, previous, cancellationToken);
             started = metrics.Step("reserve", started);
             var transferred = await TransferAsync(reserved, cancellationToken);
-            started = metrics.Step("ledger", started);
-            await MarkPaidAsync(transferred, cancellationToken);
+            metrics.Step("ledger", started);
+            if (transferred.Count > 0)
+            {
+                return new Unmarked(transferred, activity);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Whatever was not committed is either absent (step 1) or pending (step 2): a retry with the same request id, or
+            // the recovery pass, finishes it exactly once.
+            LogBatchFailed(logger, batch.Count, ex.Message);
+            Fail(leaders, "the charge could not be completed now; retry with the same request id");
+        }
+        End(activity);
+        return null;
+    }
+
+    /// <summary>Step 3 alone: marks a batch paid in a transaction of its own; a failure answers its charges UNAVAILABLE.</summary>
+    private async Task MarkAloneAsync(Unmarked unmarked, CancellationToken cancellationToken)
+    {
+        var current = Activity.Current;
+        Activity.Current = unmarked.Activity;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            await MarkPaidAsync(unmarked.Moved, cancellationToken);
             metrics.Step("mark_paid", started);
+        }
+        catch (Exception ex)
+        {
+            // Paid at the Ledger, still pending here: a retry with the same request id, or the recovery pass, finishes it.
+            LogBatchFailed(logger, unmarked.Moved.Count, ex.Message);
+            Fail(unmarked.Moved.Select(m => m.Charge), "the charge could not be completed now; retry with the same request id");
         }
         finally
         {
-            foreach (var (copy, leader) in copies)
-            {
-                _ = AnswerLikeAsync(copy, leader);
-            }
+            Activity.Current = current;
+            End(unmarked.Activity);
         }
+    }
+
+    private static void Fail(IEnumerable<QueuedCharge> charges, string message)
+    {
+        var failure = new DomainException(DomainErrorKind.Unavailable, message);
+        foreach (var charge in charges)
+        {
+            charge.Done.TrySetException(failure);
+        }
+    }
+
+    /// <summary>Ends a batch's span without touching the current activity of the writer's flow.</summary>
+    private static void End(Activity? activity)
+    {
+        var current = Activity.Current;
+        activity?.Dispose();
+        Activity.Current = current;
     }
 
     private static async Task AnswerLikeAsync(QueuedCharge copy, QueuedCharge leader)
@@ -226,8 +282,35 @@ public sealed partial class ChargeBatcher(
         }
     }
 
-    /// <summary>Step 1: pending payments and reservations in one transaction. Returns the charges reserved.</summary>
-    private async Task<List<QueuedCharge>> ReserveAsync(List<QueuedCharge> charges, CancellationToken cancellationToken)
+    /// <summary>
+    /// Step 1: pending payments and reservations in one transaction, which also marks <paramref name="previous"/> paid (its
+    /// step 3). If that transaction fails, it is undone whole, the previous batch is marked alone and this one reserved
+    /// alone, so one batch's trouble is not the other's. Returns the charges reserved.
+    /// </summary>
+    private async Task<List<QueuedCharge>> ReserveAsync(List<QueuedCharge> charges, Unmarked? previous, CancellationToken cancellationToken)
+    {
+        if (previous is null)
+        {
+            return await ReserveAndMarkAsync(charges, null, cancellationToken);
+        }
+        try
+        {
+            var reserved = await ReserveAndMarkAsync(charges, previous, cancellationToken);
+            End(previous.Activity);
+            return reserved;
+        }
+        catch (Exception ex)
+        {
+            if (ex is not RowsChangedException)
+            {
+                LogCombinedFailed(logger, ex.Message);
+            }
+            await MarkAloneAsync(previous, cancellationToken);
+        }
+        return await ReserveAndMarkAsync(charges, null, cancellationToken);
+    }
+
+    private async Task<List<QueuedCharge>> ReserveAndMarkAsync(List<QueuedCharge> charges, Unmarked? previous, CancellationToken cancellationToken)
     {
         var now = GatewayRules.Now(time);
         foreach (var charge in charges)
@@ -236,14 +319,42 @@ public sealed partial class ChargeBatcher(
             // Gateway:ResumeAfterMs, and a charge must not look stuck while its batch still holds it.
             charge.Payment = charge.Payment with { CreatedAt = now.UtcDateTime };
         }
+        var marking = previous is null ? null : Candidates(previous.Moved, now);
         var (inserted, reserved, refused) = await InTransactionAsync(async transaction =>
         {
-            var (inserted, allowances) = await store.InsertPaymentsAndLockAllowancesAsync(transaction,
-                [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], [.. charges.Select(Key).Distinct()], cancellationToken);
+            var keys = charges.Select(Key).Concat(marking?.Select(m => Key(m.Charge)) ?? []).Distinct().ToList();
+            var (marked, inserted, allowances) = await store.InsertPaymentsAndLockAllowancesAsync(transaction,
+                [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], keys, marking?.Select(c => (c.Record, c.Response.ToByteArray())).ToList(),
+                cancellationToken);
+
+            var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
+            var commands = new List<NpgsqlBatchCommand>(3);
+            if (marking is not null)
+            {
+                if (marked.Count != marking.Count)
+                {
+                    // A row of the previous batch is no longer its own: undone, and that batch is marked alone (which
+                    // sorts out such rows one by one).
+                    throw new RowsChangedException();
+                }
+                // Reserved to used: what remains of each allowance is unchanged, so this batch's checks below see the same.
+                foreach (var (key, delta) in SpendDeltas(marking))
+                {
+                    if (allowances.TryGetValue(key, out var allowance))
+                    {
+                        allowances[key] = allowance with
+                        {
+                            ReservedAmount = checked(allowance.ReservedAmount + delta.Reserved),
+                            UsedAmount = checked(allowance.UsedAmount + delta.Used),
+                        };
+                    }
+                    deltas[key] = delta;
+                }
+                commands.Add(outbox.EnqueueCommand(UsagePaidOf(marking, now)));
+            }
 
             var reserved = new List<QueuedCharge>(charges.Count);
             var refused = new List<(QueuedCharge Charge, string Reason)>();
-            var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
             foreach (var charge in charges.Where(c => inserted.Contains(c.Payment.RequestId)))
             {
                 var key = Key(charge);
@@ -259,7 +370,7 @@ public sealed partial class ChargeBatcher(
                     continue;
                 }
                 allowances[key] = allowance with { ReservedAmount = checked(allowance.ReservedAmount + payment.Amount), UpdatedAt = now.UtcDateTime };
-                deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), 0) : (payment.Amount, 0);
+                deltas[key] = deltas.TryGetValue(key, out var delta) ? (checked(delta.Reserved + payment.Amount), delta.Used) : (payment.Amount, 0);
                 reserved.Add(charge);
             }
             foreach (var charge in reserved)
@@ -269,15 +380,20 @@ public sealed partial class ChargeBatcher(
             }
             if (refused.Count > 0)
             {
-                await store.DeletePendingPaymentsAsync(transaction, [.. refused.Select(r => r.Charge.Payment.RequestId)], cancellationToken);
+                commands.Add(GatewayStore.DeletePendingPaymentsCommand([.. refused.Select(r => r.Charge.Payment.RequestId)]));
             }
             if (deltas.Count > 0)
             {
-                await store.AdjustAllowancesAsync(transaction, deltas, now.UtcDateTime, locked: true, cancellationToken);
+                commands.Add(GatewayStore.AdjustAllowancesCommand(deltas, now.UtcDateTime, locked: true));
             }
+            await GatewayStore.ExecuteAsync(transaction, commands, cancellationToken);
             return (inserted, reserved, refused);
         }, cancellationToken);
 
+        if (marking is not null)
+        {
+            Answer(marking);
+        }
         foreach (var charge in charges.Where(c => !inserted.Contains(c.Payment.RequestId)))
         {
             charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume));
@@ -339,21 +455,17 @@ public sealed partial class ChargeBatcher(
         return moved;
     }
 
+    /// <summary>A charge of a batch whose money moved, ready to be marked paid: its paid record and its response.</summary>
+    private sealed record Candidate(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response);
+
     /// <summary>
-    /// Step 3: payments paid, reservations spent and UsagePaid events written, in one transaction. The allowances need no
-    /// second look: moving an amount from reserved to used leaves what remains unchanged, so each response shows the
-    /// allowance as its reservation left it with its own amount spent.
+    /// The paid records and responses of a batch. The allowances need no second look: moving an amount from reserved to used
+    /// leaves what remains unchanged, so each key starts from the state its reservation step left (the whole batch reserved),
+    /// and the batch's charges are spent in order: the last response of a key shows the row as marking leaves it.
     /// </summary>
-    private async Task MarkPaidAsync(List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)> moved, CancellationToken cancellationToken)
+    private static List<Candidate> Candidates(List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)> moved, DateTimeOffset now)
     {
-        if (moved.Count == 0)
-        {
-            return;
-        }
-        var now = GatewayRules.Now(time);
-        var candidates = new List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)>(moved.Count);
-        // Each key starts from the state its reservation step left (the whole batch reserved), and the batch's charges are
-        // spent in order: the last response of a key shows the row as this transaction leaves it.
+        var candidates = new List<Candidate>(moved.Count);
         var allowances = new Dictionary<(string Payer, string Model), AllowanceRecord>();
         foreach (var (charge, _) in moved)
         {
@@ -370,10 +482,28 @@ public sealed partial class ChargeBatcher(
                 UpdatedAt = now.UtcDateTime,
             };
             var record = charge.Payment.Paid(transfer);
-            candidates.Add((charge, transfer, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
+            candidates.Add(new Candidate(charge, transfer, record, new ChargeUsageResponse { Payment = GatewayMapping.ToProto(record), Allowance = GatewayMapping.ToProto(allowance, now) }));
         }
+        return candidates;
+    }
+
+    /// <summary>Answers the charges marked paid (after their transaction committed).</summary>
+    private void Answer(List<Candidate> paid)
+    {
+        metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
+        foreach (var candidate in paid)
+        {
+            candidate.Charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, candidate.Response));
+        }
+    }
+
+    /// <summary>Step 3 in a transaction of its own: payments paid, reservations spent and UsagePaid events written.</summary>
+    private async Task MarkPaidAsync(List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer)> moved, CancellationToken cancellationToken)
+    {
+        var now = GatewayRules.Now(time);
+        var candidates = Candidates(moved, now);
         var rows = candidates.Select(c => (c.Record, c.Response.ToByteArray())).ToList();
-        List<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid;
+        List<Candidate> paid;
         try
         {
             // The common case in one round trip: every row is still this batch's own, so the allowances and the events of all
@@ -402,16 +532,11 @@ public sealed partial class ChargeBatcher(
                 return paid;
             }, cancellationToken);
         }
-        metrics.Paid("charge", paid.Count, paid.Sum(p => p.Charge.Payment.Amount));
-
-        foreach (var (charge, _, _, response) in paid)
-        {
-            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Paid, response));
-        }
+        Answer(paid);
         var paidIds = paid.Select(p => p.Record.RequestId).ToHashSet();
-        foreach (var (charge, transfer, _, _) in candidates.Where(c => !paidIds.Contains(c.Record.RequestId)))
+        foreach (var candidate in candidates.Where(c => !paidIds.Contains(c.Record.RequestId)))
         {
-            charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume, Moved: true, Transfer: transfer));
+            candidate.Charge.Done.TrySetResult(new BatchResult(BatchVerdict.Resume, Moved: true, Transfer: candidate.Transfer));
         }
     }
 
@@ -437,22 +562,21 @@ public sealed partial class ChargeBatcher(
     private static (string Payer, string Model) Key(QueuedCharge charge) => (charge.Payment.PayerAccount, charge.Payment.ModelId);
 
     /// <summary>Reserved to used, per allowance, for the charges marked paid.</summary>
-    private static Dictionary<(string Payer, string Model), (long Reserved, long Used)> SpendDeltas(
-        IEnumerable<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid)
+    private static Dictionary<(string Payer, string Model), (long Reserved, long Used)> SpendDeltas(IEnumerable<Candidate> paid)
     {
         var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-        foreach (var (charge, _, _, _) in paid)
+        foreach (var candidate in paid)
         {
-            var amount = charge.Payment.Amount;
-            deltas[Key(charge)] = deltas.TryGetValue(Key(charge), out var delta)
+            var amount = candidate.Charge.Payment.Amount;
+            var key = Key(candidate.Charge);
+            deltas[key] = deltas.TryGetValue(key, out var delta)
                 ? (checked(delta.Reserved - amount), checked(delta.Used + amount))
                 : (-amount, amount);
         }
         return deltas;
     }
 
-    private static List<IIntegrationEvent> UsagePaidOf(
-        IEnumerable<(QueuedCharge Charge, Contracts.Ledger.V1.Transfer? Transfer, PaymentRecord Record, ChargeUsageResponse Response)> paid, DateTimeOffset now) =>
+    private static List<IIntegrationEvent> UsagePaidOf(IEnumerable<Candidate> paid, DateTimeOffset now) =>
         [.. paid.Select(p => (IIntegrationEvent)ChargeService.UsagePaidOf(p.Record, now))];
 
     /// <summary>The optimistic one-round-trip mark found a row that is no longer the batch's own; its transaction is rolled back.</summary>
@@ -463,6 +587,9 @@ public sealed partial class ChargeBatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger did not take a batch of {Count} charges: {Reason}")]
     private static partial void LogLedgerFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Marking a batch paid with the next one's reservation failed; both are done alone: {Reason}")]
+    private static partial void LogCombinedFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A charge batch met a deadlock (attempt {Attempt}) and is retried")]
     private static partial void LogDeadlock(ILogger logger, int attempt);

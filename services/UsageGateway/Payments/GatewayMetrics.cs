@@ -37,7 +37,7 @@ public sealed class GatewayMetrics
         batchSize = meter.CreateHistogram("gateway.charge.batch.size", "{charge}", "Charges paid together in one batch (group commit).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000] });
         stepDuration = meter.CreateHistogram("gateway.charge.batch.step.duration", "s",
-            "Time one step of a charge batch took: reserve (one transaction), ledger (one TransferBatch), mark_paid (one transaction).",
+            "Time one step of a charge batch took: reserve (one transaction, which also marks the previous batch paid when there is one), ledger (one TransferBatch), mark_paid (one transaction, when no next batch was waiting).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, .. SecondsBuckets] });
     }
 
