@@ -13,18 +13,24 @@ public static class LedgerBatchSql
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Stages the batch in the transaction; false when another writer has taken the fence (then roll back).</summary>
-    public static async Task<bool> WriteAsync(
+    /// <summary>The SQLSTATE <c>writer_fence_check</c> raises for a stale epoch (migration 0007).</summary>
+    private const string StaleEpoch = "LW001";
+
+    /// <summary>
+    /// Writes the batch and commits it, in one round trip: the COMMIT is the batch's last statement. False when another
+    /// writer has taken the fence: then nothing was committed (the fence check failed first and stopped the batch).
+    /// </summary>
+    public static async Task<bool> WriteAndCommitAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, BatchWork work, long writerEpoch, CancellationToken cancellationToken)
     {
         if (work.Entries.Count == 0 && work.Requests.Count == 0)
         {
+            await transaction.CommitAsync(cancellationToken);
             return true;
         }
-        var batch = new NpgsqlBatch(connection, transaction);
+        await using var batch = new NpgsqlBatch(connection, transaction);
         // First, so a fenced-out writer's transaction holds nothing else when it learns it must roll back.
-        var fence = Command("update writer_fence set epoch = epoch where epoch = @p0", writerEpoch);
-        batch.BatchCommands.Add(fence);
+        batch.BatchCommands.Add(Command("select writer_fence_check(@p0)", writerEpoch));
         var assets = work.NewAssets;
         if (assets.Count > 0)
         {
@@ -57,8 +63,17 @@ public static class LedgerBatchSql
                 Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        return fence.RecordsAffected == 1;
+        // PostgreSQL's answer to the COMMIT tells Npgsql the transaction ended, so disposing it afterwards sends nothing.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+        catch (PostgresException ex) when (ex.SqlState == StaleEpoch)
+        {
+            return false;
+        }
     }
 
     private static void AddEntries(NpgsqlBatch batch, BatchWork work)

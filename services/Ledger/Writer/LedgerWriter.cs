@@ -431,13 +431,12 @@ public sealed partial class LedgerWriter(
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (!await LedgerBatchSql.WriteAsync(connection, transaction, prepared.Work, writerEpoch, cancellationToken))
+            if (!await LedgerBatchSql.WriteAndCommitAsync(connection, transaction, prepared.Work, writerEpoch, cancellationToken))
             {
                 fenced = true;
                 await transaction.RollbackAsync(cancellationToken);
                 throw new InvalidOperationException($"another ledger writer has taken over (this writer's epoch {writerEpoch} is stale)");
             }
-            await transaction.CommitAsync(cancellationToken);
             metrics.BatchCommitted(prepared.Batch.Count, prepared.Work.Transfers.Count, startedAt);
         }
         catch (Exception ex)

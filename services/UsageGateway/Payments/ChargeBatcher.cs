@@ -328,7 +328,7 @@ public sealed partial class ChargeBatcher(
                 cancellationToken);
 
             var deltas = new Dictionary<(string Payer, string Model), (long Reserved, long Used)>();
-            var commands = new List<NpgsqlBatchCommand>(3);
+            var commands = new List<NpgsqlBatchCommand>(4);
             if (marking is not null)
             {
                 if (marked.Count != marking.Count)
@@ -386,9 +386,10 @@ public sealed partial class ChargeBatcher(
             {
                 commands.Add(GatewayStore.AdjustAllowancesCommand(deltas, now.UtcDateTime, locked: true));
             }
+            commands.Add(GatewayStore.CommitCommand());
             await GatewayStore.ExecuteAsync(transaction, commands, cancellationToken);
             return (inserted, reserved, refused);
-        }, cancellationToken);
+        }, cancellationToken, workCommits: true);
 
         if (marking is not null)
         {
@@ -544,13 +545,13 @@ public sealed partial class ChargeBatcher(
     /// One transaction of a batch, tried again (at most three times in all) when PostgreSQL picks it as a deadlock's victim:
     /// another replica's one-by-one path took the same rows in another order, and the batch's work is undone whole.
     /// </summary>
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken, bool workCommits = false)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await store.InTransactionAsync(work, cancellationToken);
+                return await store.InTransactionAsync(work, workCommits, cancellationToken);
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected && attempt < 3)
             {
