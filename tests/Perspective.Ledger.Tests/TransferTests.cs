@@ -268,6 +268,53 @@ public sealed class TransferTests(TestInfrastructure infrastructure) : LedgerTes
     }
 
     [Fact]
+    public async Task A_writer_whose_fence_another_writer_raised_commits_nothing_then_takes_the_lock_and_a_new_epoch_again()
+    {
+        await Client.TransferAsync(Pay("alice", "carol", 5), As("alice"), cancellationToken: Ct);
+        var head = await HeadAsync();
+        async Task<long> EpochAsync(Npgsql.NpgsqlConnection connection)
+        {
+            await using var read = new Npgsql.NpgsqlCommand("select epoch from writer_fence", connection);
+            return (long)(await read.ExecuteScalarAsync(Ct))!;
+        }
+
+        // Another writer raised the fence while this one's lock session lives on (as after a lock it believed lost).
+        await using var admin = new Npgsql.NpgsqlConnection(Ledger.DatabaseConnectionString);
+        await admin.OpenAsync(Ct);
+        await using (var raise = new Npgsql.NpgsqlCommand("update writer_fence set epoch = epoch + 1", admin))
+        {
+            await raise.ExecuteNonQueryAsync(Ct);
+        }
+        var raised = await EpochAsync(admin);
+
+        // Its next batch stops at the fence check, before the COMMIT that travels with it: nothing is written.
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.TransferAsync(Pay("alice", "carol", 7), As("alice"), cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Equal(head, await HeadAsync());
+        Assert.Equal(5, await BalanceAsync("carol"));
+
+        // Knowing it was fenced out, it stepped down, let go of its lock and took it again with a new epoch: it writes again.
+        // (A writer that took the failure for a passing error would keep its stale epoch and never write again.)
+        var retry = Pay("alice", "carol", 6);
+        var receipt = await Eventually.WaitAsync(async () =>
+        {
+            try
+            {
+                return (await Client.TransferAsync(retry, As("alice"), cancellationToken: Ct)).Transfer.Receipt;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                return null;
+            }
+        }, r => r is not null, TimeSpan.FromSeconds(30), "the writer writing again under a new epoch");
+        Assert.Equal(head + 1, receipt!.Sequence);
+        Assert.Equal(11, await BalanceAsync("carol"));
+        Assert.Equal(raised + 1, await EpochAsync(admin));
+        Assert.True((await Client.VerifyJournalAsync(new VerifyJournalRequest(), As("auditor"), cancellationToken: Ct)).Valid);
+    }
+
+    [Fact]
     public async Task A_resumed_batch_skips_legs_already_committed_and_pays_only_the_rest()
     {
         TransferLeg Leg(string id, string to, long amount) => new() { TransferId = id, FromAccount = "alice", ToAccount = to, Asset = "POV", Amount = amount };

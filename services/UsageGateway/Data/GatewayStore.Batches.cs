@@ -58,18 +58,16 @@ public sealed partial class GatewayStore
     /// in key order, in one round trip. Returns the request ids inserted and the allowances found (keys without one are absent).
     /// A request id already stored is skipped (a retry or a concurrent copy), and one being inserted by another transaction is
     /// waited for. Payments before allowances, as every one-by-one path takes them, so no two transactions wait in a circle.
-    /// With <paramref name="markPaid"/> (the previous batch, its money moved) those payments are marked paid first, in the same
-    /// round trip (<see cref="MarkPaidCommand"/>); <c>Marked</c> says which were.
+    /// With <paramref name="markPaid"/> (the previous batch, its money moved) those payments are marked paid in the same round
+    /// trip (<see cref="MarkPaidCommand"/>), after the inserts: an insert may wait for a row another writer is marking, so a
+    /// writer must not hold rows of its own marked while it inserts, or two writers could wait on each other. <c>Marked</c>
+    /// says which were.
     /// </summary>
     public async Task<(HashSet<Guid> Marked, HashSet<Guid> Inserted, Dictionary<(string Payer, string Model), AllowanceRecord> Allowances)> InsertPaymentsAndLockAllowancesAsync(
         NpgsqlTransaction transaction, IReadOnlyList<PaymentRecord> payments, IReadOnlyCollection<(string Payer, string Model)> keys,
         IReadOnlyList<(PaymentRecord Paid, byte[] Response)>? markPaid, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
-        if (markPaid is not null)
-        {
-            batch.BatchCommands.Add(MarkPaidCommand(markPaid));
-        }
         var insert = new NpgsqlBatchCommand(
             """
             insert into payments (payment_id, request_id, content_hash, kind, status, model_id, payer_account, provider_account, units, unit,
@@ -103,9 +101,19 @@ public sealed partial class GatewayStore
         lockAllowances.Parameters.Add(Array(NpgsqlDbType.Text, keys.Select(k => k.Payer).ToArray()));
         lockAllowances.Parameters.Add(Array(NpgsqlDbType.Text, keys.Select(k => k.Model).ToArray()));
         batch.BatchCommands.Add(insert);
+        if (markPaid is not null)
+        {
+            batch.BatchCommands.Add(MarkPaidCommand(markPaid));
+        }
         batch.BatchCommands.Add(lockAllowances);
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var inserted = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add(reader.GetGuid(0));
+        }
+        await reader.NextResultAsync(cancellationToken);
         var marked = new HashSet<Guid>();
         if (markPaid is not null)
         {
@@ -115,12 +123,6 @@ public sealed partial class GatewayStore
             }
             await reader.NextResultAsync(cancellationToken);
         }
-        var inserted = new HashSet<Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            inserted.Add(reader.GetGuid(0));
-        }
-        await reader.NextResultAsync(cancellationToken);
         var parse = reader.GetRowParser<AllowanceRecord>();
         var allowances = new Dictionary<(string Payer, string Model), AllowanceRecord>();
         while (await reader.ReadAsync(cancellationToken))
@@ -139,20 +141,6 @@ public sealed partial class GatewayStore
         return command;
     }
 
-    /// <summary>Runs statements of the caller's transaction in one round trip.</summary>
-    public static async Task ExecuteAsync(NpgsqlTransaction transaction, IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
-    {
-        if (commands.Count == 0)
-        {
-            return;
-        }
-        await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
-        foreach (var command in commands)
-        {
-            batch.BatchCommands.Add(command);
-        }
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     /// <summary>
     /// Marks paid those payments that are still pending under this batch's payment id, with their Ledger transfer and the

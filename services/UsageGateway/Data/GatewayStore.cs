@@ -24,33 +24,34 @@ public sealed partial class GatewayStore(NpgsqlDataSource dataSource)
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => dataSource.OpenConnectionAsync(cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in one transaction and commits it.</summary>
-    public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        InTransactionAsync(work, workCommits: false, cancellationToken);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> in a transaction and commits it, unless <paramref name="workCommits"/>: then the work's
-    /// last round trip ends with <see cref="CommitCommand"/> (one round trip fewer on a hot path).
-    /// </summary>
-    public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, bool workCommits, CancellationToken cancellationToken)
+    public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         var (connection, transaction) = await BeginAsync(cancellationToken);
         await using (connection)
         await using (transaction)
         {
             var result = await work(transaction);
-            if (!workCommits)
-            {
-                await transaction.CommitAsync(cancellationToken);
-            }
+            await transaction.CommitAsync(cancellationToken);
             return result;
         }
     }
 
     /// <summary>
-    /// COMMIT as the last statement of a batch of the transaction. PostgreSQL's answer tells Npgsql the transaction has ended,
-    /// so disposing it afterwards sends nothing; if a statement before it fails, the batch stops there and nothing commits.
+    /// Runs <paramref name="work"/> in a transaction that the work commits itself, sending COMMIT with its last statements
+    /// (<see cref="CommittingTransaction.ExecuteAndCommitAsync"/>: one round trip fewer on a hot path). Work that returns
+    /// without having committed is an error, and nothing it did is kept.
     /// </summary>
-    public static NpgsqlBatchCommand CommitCommand() => new("commit");
+    public async Task<T> InCommittingTransactionAsync<T>(Func<CommittingTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await BeginAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var committing = new CommittingTransaction(transaction);
+            var result = await work(committing);
+            return committing.Committed ? result : throw new InvalidOperationException("the transaction's work returned without committing: nothing it did is kept");
+        }
+    }
 
     public async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginAsync(CancellationToken cancellationToken)
     {

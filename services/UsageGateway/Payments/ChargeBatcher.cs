@@ -259,7 +259,7 @@ public sealed partial class ChargeBatcher(
     {
         var current = Activity.Current;
         activity?.Dispose();
-        Activity.Current = current;
+        Activity.Current = current == activity ? null : current;
     }
 
     private static async Task AnswerLikeAsync(QueuedCharge copy, QueuedCharge leader)
@@ -320,8 +320,9 @@ public sealed partial class ChargeBatcher(
             charge.Payment = charge.Payment with { CreatedAt = now.UtcDateTime };
         }
         var marking = previous is null ? null : Candidates(previous.Moved, now);
-        var (inserted, reserved, refused) = await InTransactionAsync(async transaction =>
+        var (inserted, reserved, refused) = await RetryingDeadlocksAsync(() => store.InCommittingTransactionAsync(async committing =>
         {
+            var transaction = committing.Transaction;
             var keys = charges.Select(Key).Concat(marking?.Select(m => Key(m.Charge)) ?? []).Distinct().ToList();
             var (marked, inserted, allowances) = await store.InsertPaymentsAndLockAllowancesAsync(transaction,
                 [.. charges.Select(c => c.Payment).OrderBy(p => p.RequestId)], keys, marking?.Select(c => (c.Record, c.Response.ToByteArray())).ToList(),
@@ -386,10 +387,9 @@ public sealed partial class ChargeBatcher(
             {
                 commands.Add(GatewayStore.AdjustAllowancesCommand(deltas, now.UtcDateTime, locked: true));
             }
-            commands.Add(GatewayStore.CommitCommand());
-            await GatewayStore.ExecuteAsync(transaction, commands, cancellationToken);
+            await committing.ExecuteAndCommitAsync(commands, cancellationToken);
             return (inserted, reserved, refused);
-        }, cancellationToken, workCommits: true);
+        }, cancellationToken));
 
         if (marking is not null)
         {
@@ -545,13 +545,16 @@ public sealed partial class ChargeBatcher(
     /// One transaction of a batch, tried again (at most three times in all) when PostgreSQL picks it as a deadlock's victim:
     /// another replica's one-by-one path took the same rows in another order, and the batch's work is undone whole.
     /// </summary>
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken, bool workCommits = false)
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RetryingDeadlocksAsync(() => store.InTransactionAsync(work, cancellationToken));
+
+    private async Task<T> RetryingDeadlocksAsync<T>(Func<Task<T>> transaction)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await store.InTransactionAsync(work, workCommits, cancellationToken);
+                return await transaction();
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected && attempt < 3)
             {

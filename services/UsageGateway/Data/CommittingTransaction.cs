@@ -1,0 +1,27 @@
+using Npgsql;
+
+namespace Perspective.UsageGateway.Data;
+
+/// <summary>A transaction of <see cref="GatewayStore.InCommittingTransactionAsync"/>: its work ends with <see cref="ExecuteAndCommitAsync"/>.</summary>
+public sealed class CommittingTransaction(NpgsqlTransaction transaction)
+{
+    public NpgsqlTransaction Transaction { get; } = transaction;
+
+    internal bool Committed { get; private set; }
+
+    /// <summary>
+    /// Sends <paramref name="commands"/> and then COMMIT in one round trip. If a statement fails, the batch stops there and
+    /// nothing commits; PostgreSQL's answer to the COMMIT tells Npgsql the transaction has ended, so disposing it sends nothing.
+    /// </summary>
+    public async Task ExecuteAndCommitAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(Transaction.Connection, Transaction);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        Committed = true;
+    }
+}
