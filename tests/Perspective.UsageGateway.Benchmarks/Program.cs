@@ -19,6 +19,8 @@ var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCult
 var openLoopRate = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
 var writers = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : new GatewayOptions().ChargeWriters;
 const int Payers = 1_000;
+// Appended to each service's connection string, to try Npgsql settings without a code change (docs/BENCHMARKS.md).
+var connectionOptions = Environment.GetEnvironmentVariable("PERSPECTIVE_BENCH_CONNECTION_OPTIONS") ?? "";
 const int Channels = 8; // "many provider clients": separate HTTP/2 connections, as separate provider processes would have
 const long Funding = 1_000_000_000;
 const string Provider = "bench-provider";
@@ -31,7 +33,7 @@ try
 {
     var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("bench");
     var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Error" };
-    await using var ledger = await ServiceUnderTest.StartAsync(LedgerHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("ledger"), settings: new Dictionary<string, string?>(quiet)
+    await using var ledger = await ServiceUnderTest.StartAsync(LedgerHost.Build, infrastructure, (await infrastructure.CreateDatabaseAsync("ledger") + connectionOptions), settings: new Dictionary<string, string?>(quiet)
     {
         ["Ledger:Genesis:Code"] = "POV",
         ["Ledger:Genesis:Allocations:0:Account"] = "reserve",
@@ -40,9 +42,9 @@ try
     var ledgerClient = new LedgerService.LedgerServiceClient(ledger.Channel);
     var service = TestTokens.Bearer("bench", "service");
     await Eventually.WaitAsync(async () => (await ledgerClient.GetHeadAsync(new GetHeadRequest(), service)).Sequence, s => s >= 1, TimeSpan.FromSeconds(30), "genesis");
-    await using var registry = await ServiceUnderTest.StartAsync(ModelRegistryHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("registry"),
+    await using var registry = await ServiceUnderTest.StartAsync(ModelRegistryHost.Build, infrastructure, (await infrastructure.CreateDatabaseAsync("registry") + connectionOptions),
         settings: new Dictionary<string, string?>(quiet) { ["Services:Ledger"] = ledger.Address }, broker: broker);
-    await using var gateway = await ServiceUnderTest.StartAsync(UsageGatewayHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("gateway"),
+    await using var gateway = await ServiceUnderTest.StartAsync(UsageGatewayHost.Build, infrastructure, (await infrastructure.CreateDatabaseAsync("gateway") + connectionOptions),
         settings: new Dictionary<string, string?>(quiet)
         {
             ["Services:Ledger"] = ledger.Address,
