@@ -1,4 +1,5 @@
 using Npgsql;
+using Perspective.ServiceDefaults.Data;
 using Perspective.Ledger.Writer;
 
 namespace Perspective.Ledger.Data;
@@ -29,6 +30,8 @@ public static class LedgerBatchSql
             return true;
         }
         await using var batch = new NpgsqlBatch(connection, transaction);
+        // Planned once per connection: these inserts' generic plans are their custom plans (docs/BENCHMARKS.md).
+        batch.BatchCommands.Add(HotPath.GenericPlans());
         // First, so a fenced-out writer's transaction holds nothing else when it learns it must roll back.
         batch.BatchCommands.Add(Command("select writer_fence_check(@p0)", writerEpoch));
         var assets = work.NewAssets;
@@ -67,6 +70,7 @@ public static class LedgerBatchSql
         batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
         try
         {
+            await batch.PrepareAsync(cancellationToken); // no round trip once this connection has prepared them
             await batch.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }

@@ -21,6 +21,7 @@ public sealed class CommittingTransaction(NpgsqlTransaction transaction)
             batch.BatchCommands.Add(command);
         }
         batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        await batch.PrepareAsync(cancellationToken); // no round trip once this connection has prepared them
         await batch.ExecuteNonQueryAsync(cancellationToken);
         Committed = true;
     }

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using Perspective.ServiceDefaults.Data;
 using Perspective.UsageGateway.Domain;
 
 namespace Perspective.UsageGateway.Data;
@@ -68,6 +69,8 @@ public sealed partial class GatewayStore
         IReadOnlyList<(PaymentRecord Paid, byte[] Response)>? markPaid, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
+        // Planned once per connection: the generic plans of this transaction's statements were checked (docs/BENCHMARKS.md).
+        batch.BatchCommands.Add(HotPath.GenericPlans());
         var insert = new NpgsqlBatchCommand(
             """
             insert into payments (payment_id, request_id, content_hash, kind, status, model_id, payer_account, provider_account, units, unit,
@@ -107,6 +110,7 @@ public sealed partial class GatewayStore
         }
         batch.BatchCommands.Add(lockAllowances);
 
+        await batch.PrepareAsync(cancellationToken); // no round trip once this connection has prepared them
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var inserted = new HashSet<Guid>();
         while (await reader.ReadAsync(cancellationToken))
@@ -163,12 +167,14 @@ public sealed partial class GatewayStore
     {
         await using var batch = new NpgsqlBatch(transaction.Connection, transaction);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
+        batch.BatchCommands.Add(HotPath.GenericPlans());
         batch.BatchCommands.Add(MarkPaidCommand(payments));
         foreach (var next in then)
         {
             batch.BatchCommands.Add(next);
         }
         var marked = new HashSet<Guid>();
+        await batch.PrepareAsync(cancellationToken);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -1,0 +1,16 @@
+using Npgsql;
+
+namespace Perspective.ServiceDefaults.Data;
+
+/// <summary>Statements for the hottest transactions of a service.</summary>
+public static class HotPath
+{
+    /// <summary>
+    /// First statement of a hot transaction's batch, whose statements are prepared (<c>NpgsqlBatch.PrepareAsync</c>: parsed
+    /// once per connection): they use their generic plan, planned once per connection too, instead of being planned again
+    /// at every execution — for this transaction only. Use it only where every statement's generic plan has been checked:
+    /// over <c>unnest</c> of an array parameter the generic plan assumes 100 elements, and an index lookup written as a
+    /// join on <c>unnest</c> got a scan as its generic plan (docs/BENCHMARKS.md).
+    /// </summary>
+    public static NpgsqlBatchCommand GenericPlans() => new("set local plan_cache_mode = force_generic_plan");
+}
