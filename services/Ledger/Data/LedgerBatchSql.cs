@@ -1,6 +1,6 @@
 using Npgsql;
-using Perspective.ServiceDefaults.Data;
 using Perspective.Ledger.Writer;
+using Perspective.ServiceDefaults.Data;
 
 namespace Perspective.Ledger.Data;
 
