@@ -66,8 +66,7 @@ public static class LedgerBatchSql
                 Array(requests.Select(r => r.Response)), Array(requests.Select(r => r.Sequence))));
         }
 
-        // PostgreSQL's answer to the COMMIT tells Npgsql the transaction ended, so disposing it afterwards sends nothing.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        batch.BatchCommands.Add(HotPath.Commit());
         try
         {
             await batch.PrepareAsync(cancellationToken); // no round trip once this connection has prepared them

@@ -13,4 +13,11 @@ public static class HotPath
     /// join on <c>unnest</c> got a scan as its generic plan (docs/BENCHMARKS.md).
     /// </summary>
     public static NpgsqlBatchCommand GenericPlans() => new("set local plan_cache_mode = force_generic_plan");
+
+    /// <summary>
+    /// COMMIT as the last statement of a transaction's batch, saving the commit's own round trip. If a statement before it
+    /// fails, the batch stops there and nothing commits; PostgreSQL's answer to the COMMIT tells Npgsql the transaction
+    /// has ended, so disposing the <c>NpgsqlTransaction</c> afterwards sends nothing.
+    /// </summary>
+    public static NpgsqlBatchCommand Commit() => new("commit");
 }

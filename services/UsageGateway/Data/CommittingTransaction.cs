@@ -1,4 +1,5 @@
 using Npgsql;
+using Perspective.ServiceDefaults.Data;
 
 namespace Perspective.UsageGateway.Data;
 
@@ -9,10 +10,7 @@ public sealed class CommittingTransaction(NpgsqlTransaction transaction)
 
     internal bool Committed { get; private set; }
 
-    /// <summary>
-    /// Sends <paramref name="commands"/> and then COMMIT in one round trip. If a statement fails, the batch stops there and
-    /// nothing commits; PostgreSQL's answer to the COMMIT tells Npgsql the transaction has ended, so disposing it sends nothing.
-    /// </summary>
+    /// <summary>Sends <paramref name="commands"/> and then COMMIT in one round trip (<see cref="HotPath.Commit"/>).</summary>
     public async Task ExecuteAndCommitAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(Transaction.Connection, Transaction);
@@ -20,7 +18,7 @@ public sealed class CommittingTransaction(NpgsqlTransaction transaction)
         {
             batch.BatchCommands.Add(command);
         }
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        batch.BatchCommands.Add(HotPath.Commit());
         await batch.PrepareAsync(cancellationToken); // no round trip once this connection has prepared them
         await batch.ExecuteNonQueryAsync(cancellationToken);
         Committed = true;
