@@ -1,0 +1,61 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Perspective.Demo;
+using Spectre.Console;
+
+// make demo: the story against the stack of make up. Exit codes: 0 told to the end, 1 the stack is not running,
+// 2 a service refused a step (the gRPC status and message are printed), 3 a wait timed out.
+var console = AnsiConsole.Console;
+if (!console.Profile.Capabilities.Interactive)
+{
+    // Redirected (docs/demo.md is made this way): wide enough that tables keep one line per row.
+    console.Profile.Width = 160;
+}
+var endpoints = DemoEndpoints.Local;
+var down = new List<string>();
+foreach (var (name, address) in endpoints.All)
+{
+    try
+    {
+        using var channel = GrpcChannel.ForAddress(address);
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
+        if (health.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+        {
+            down.Add($"{name} ({address}) is {health.Status}");
+        }
+    }
+    catch (RpcException ex)
+    {
+        down.Add($"{name} ({address}) is unreachable ({ex.StatusCode})");
+    }
+}
+if (down.Count > 0)
+{
+    console.MarkupLine(Markup.Escape($"The local stack is not running: {string.Join("; ", down)}."));
+    console.MarkupLine("[bold]Run make up first[/] (make status shows what runs).");
+    return 1;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+console.Write(new Rule("[bold]Perspective: the story, end to end against the local stack[/]"));
+try
+{
+    var result = await DemoStory.RunAsync(endpoints, new LiveStoryClock(console), new ConsoleStoryOutput(console), cancel.Token);
+    return result.JournalValid && result.Sums.All(s => s.Sum == 0 && s.HoldersTotal == s.Supply) ? 0 : 2;
+}
+catch (RpcException ex)
+{
+    console.MarkupLine(Markup.Escape($"A service refused a step: {ex.StatusCode} \"{ex.Status.Detail}\"."));
+    return 2;
+}
+catch (TimeoutException ex)
+{
+    console.MarkupLine(Markup.Escape(ex.Message));
+    return 3;
+}
