@@ -120,8 +120,9 @@ public sealed class DemoStory
             genesisRows.Add([account, Povs(await TotalAsync(account, PovAsset))]);
         }
         output.Table(new StoryTable("POV of the genesis accounts now", ["account", "POV"], genesisRows));
-        output.Say($"This run's cast (fresh names, tag {cast.Tag}): developer {cast.Developer}, provider {cast.Provider}, data providers "
-            + $"{cast.DataProviderA} and {cast.DataProviderB}, user {cast.User}, buyer {cast.Buyer}.");
+        output.Say($"This run's cast has fresh names (tag {cast.Tag}), so the story can run again on the same stack:");
+        output.Say($"  developer {cast.Developer}, provider {cast.Provider}, data providers {cast.DataProviderA} and {cast.DataProviderB}, "
+            + $"user {cast.User}, buyer {cast.Buyer}.");
         await TransferAsync("alice", cast.User, PovAsset, UserFunding, "demo: POV to pay for usage");
         await TransferAsync("alice", cast.Buyer, PovAsset, BuyerFunding, "demo: POV to buy AI tokens");
         output.Say($"alice sends {Povs(UserFunding)} POV to {cast.User} and {Povs(BuyerFunding)} POV to {cast.Buyer}.");
@@ -325,8 +326,8 @@ public sealed class DemoStory
         var state = await clock.WaitAsync(new StoryWait<ModelTreasury?>("the treasury to count the payment (UsagePaid → Treasury)",
             async c => await FindAsync(async () => (await treasury.GetTreasuryAsync(new GetTreasuryRequest { ModelId = modelId }, Anyone, cancellationToken: c)).Treasury),
             t => t is not null && t.LifetimeRevenue == revenue && t.PaymentCount == payments, _ => null,
-            t => t is null ? "no treasury yet" : $"{Povs(t.LifetimeRevenue)} POV from {t.PaymentCount} payments", EventWait), ct);
-        output.Say($"The treasury counted it: revenue {Povs(state!.LifetimeRevenue)} POV from {state.PaymentCount} payments, balance {Povs(state.Balance)} POV.");
+            t => t is null ? "no treasury yet" : $"{Povs(t.LifetimeRevenue)} POV from {Payments(t.PaymentCount)}", EventWait), ct);
+        output.Say($"The treasury counted it: revenue {Povs(state!.LifetimeRevenue)} POV from {Payments(state.PaymentCount)}, balance {Povs(state.Balance)} POV.");
     }
 
     private async Task<SubDaoProposal> SubDaoProposalAsync(string proposer, string modelId, string title, IReadOnlyList<SubDaoAction> actions,
@@ -489,6 +490,8 @@ public sealed class DemoStory
     private static string Povs(long baseUnits) => Amount(baseUnits, 6);
 
     private static string Tokens(long baseUnits) => Amount(baseUnits, 0);
+
+    private static string Payments(long count) => count == 1 ? "1 payment" : $"{count} payments";
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -4,8 +4,9 @@ using Grpc.Net.Client;
 using Perspective.Demo;
 using Spectre.Console;
 
-// make demo: the story against the stack of make up. Exit codes: 0 told to the end, 1 the stack is not running,
-// 2 a service refused a step (the gRPC status and message are printed), 3 a wait timed out.
+// make demo: the story against the stack of make up. Exit codes: 0 told to the end, the journal valid and every asset
+// summing to zero; 1 the stack is not running; 2 a service refused a step (its gRPC status and message are printed) or
+// the final checks failed; 3 a wait timed out, or a charge that must be refused was accepted.
 var console = AnsiConsole.Console;
 if (!console.Profile.Capabilities.Interactive)
 {
@@ -32,7 +33,9 @@ foreach (var (name, address) in endpoints.All)
 }
 if (down.Count > 0)
 {
-    console.MarkupLine(Markup.Escape($"The local stack is not running: {string.Join("; ", down)}."));
+    console.MarkupLine(Markup.Escape(down.Count == endpoints.All.Count
+        ? "The local stack is not running: no service answers on 127.0.0.1:5101-5106."
+        : $"The local stack is not fully up: {string.Join("; ", down)}."));
     console.MarkupLine("[bold]Run make up first[/] (make status shows what runs).");
     return 1;
 }
@@ -54,7 +57,7 @@ catch (RpcException ex)
     console.MarkupLine(Markup.Escape($"A service refused a step: {ex.StatusCode} \"{ex.Status.Detail}\"."));
     return 2;
 }
-catch (TimeoutException ex)
+catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
 {
     console.MarkupLine(Markup.Escape(ex.Message));
     return 3;
