@@ -345,7 +345,7 @@ public sealed class DemoStory
             await subDao.CastVoteAsync(new SubDaoVote { RequestId = Id(), ProposalId = proposal.ProposalId, Support = support }, User(voter), cancellationToken: ct);
         }
         var decided = await clock.WaitAsync(new StoryWait<SubDaoProposal>("the vote, the timelock and the execution", Get, p => Final(p.State),
-            p => NextDue(p.State, p.Timeline), p => State(p.State), VoteWait), ct);
+            p => NextDue(p.State, p.Timeline), p => Stage(p.State, p.Timeline), VoteWait), ct);
         output.Table(TallyTable(decided.Tally, decided.SnapshotSequence, decided.State, decided.FailureReason,
             await SubDaoVotesAsync(proposal.ProposalId)));
         return decided;
@@ -366,7 +366,7 @@ public sealed class DemoStory
             await platform.CastVoteAsync(new PlatformVote { RequestId = Id(), ProposalId = proposal.ProposalId, Support = support }, User(voter), cancellationToken: ct);
         }
         var decided = await clock.WaitAsync(new StoryWait<PlatformProposal>("the vote, the timelock and the execution", Get, p => Final(p.State),
-            p => NextDue(p.State, p.Timeline), p => State(p.State), VoteWait), ct);
+            p => NextDue(p.State, p.Timeline), p => Stage(p.State, p.Timeline), VoteWait), ct);
         var votesCast = (await platform.ListVotesAsync(new Perspective.Contracts.Platform.V1.ListVotesRequest { ProposalId = proposal.ProposalId, PageSize = 100 }, Anyone, cancellationToken: ct)).Votes;
         output.Table(TallyTable(decided.Tally, decided.SnapshotSequence, decided.State, decided.FailureReason, votesCast));
         return decided;
@@ -394,6 +394,17 @@ public sealed class DemoStory
         ProposalState.Active => timeline.VotingEndsAt.ToDateTimeOffset(),
         ProposalState.Succeeded or ProposalState.Queued when timeline.ExecutionRequestedAt is null => timeline.ExecutableAt.ToDateTimeOffset(),
         _ => null,
+    };
+
+    /// <summary>The state and what the proposal waits for, for the progress display.</summary>
+    private static string Stage(ProposalState state, ProposalTimeline timeline) => state switch
+    {
+        ProposalState.Pending => "PENDING (voting is open; the scheduler marks it ACTIVE)",
+        ProposalState.Active => "ACTIVE (voting)",
+        ProposalState.Succeeded => "SUCCEEDED (timelock)",
+        ProposalState.Queued when timeline.ExecutionRequestedAt is null => "QUEUED (timelock)",
+        ProposalState.Queued => "QUEUED (execution requested; waiting for the services' answers)",
+        _ => State(state),
     };
 
     private static StoryTable TallyTable(Tally tally, long snapshot, ProposalState state, string failure, IReadOnlyList<Vote> votes)

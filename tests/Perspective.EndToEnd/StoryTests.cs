@@ -275,6 +275,14 @@ public sealed class StoryTests(TestInfrastructure infrastructure) : IAsyncLifeti
         var fee = (await subDao.GetProposalAsync(new SubDaoGet { ProposalId = result.FeeProposalId }, Anyone, cancellationToken: Ct)).Proposal;
         Assert.Equal(ProposalState.Executed, fee.State);
         AssertTally(fee.Tally, forWeight: devTokens + 100_000, against: 50_000, abstain: 50_000, votes: 4, supply: Supply, quorum: 40_000);
+        // The sub-DAO was made from ModelRegistered with the configured defaults, frozen into the proposal.
+        Assert.Equal((3600L, 86_400L, 400, 5000, 1L, 7200L, 604_800L, 0L),
+            (fee.Settings.VotingDelaySeconds, fee.Settings.VotingPeriodSeconds, fee.Settings.QuorumBps, fee.Settings.PassThresholdBps,
+                fee.Settings.ProposalThreshold, fee.Settings.ExecutionDelaySeconds, fee.Settings.GracePeriodSeconds, fee.Settings.LateQuorumExtensionSeconds));
+        Assert.Equal((TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromHours(2)),
+            (fee.Timeline.VotingStartsAt.ToDateTimeOffset() - fee.Timeline.CreatedAt.ToDateTimeOffset(),
+                fee.Timeline.VotingEndsAt.ToDateTimeOffset() - fee.Timeline.VotingStartsAt.ToDateTimeOffset(),
+                fee.Timeline.ExecutableAt.ToDateTimeOffset() - fee.Timeline.VotingEndsAt.ToDateTimeOffset()));
         var treasuryVote = (await subDao.GetProposalAsync(new SubDaoGet { ProposalId = result.TreasuryProposalId }, Anyone, cancellationToken: Ct)).Proposal;
         Assert.Equal((ProposalState.Executed, cast.DataProviderA), (treasuryVote.State, treasuryVote.ProposerAccount));
         AssertTally(treasuryVote.Tally, forWeight: devTokens + 100_000, against: 0, abstain: 0, votes: 2, supply: Supply, quorum: 40_000);
@@ -289,6 +297,9 @@ public sealed class StoryTests(TestInfrastructure infrastructure) : IAsyncLifeti
         var payout = Assert.Single((await treasury.ListPayoutsAsync(new ListPayoutsRequest { ModelId = result.ModelId }, Anyone, cancellationToken: Ct)).Payouts);
         Assert.Equal((result.TreasuryProposalId, cast.DataProviderB, spend, PayoutStatus.Paid, "dataset licence"),
             (payout.ProposalId, payout.RecipientAccount, payout.Amount, payout.Status, payout.Purpose));
+        var payoutTransfer = (await ledger.GetTransferAsync(new GetTransferRequest { TransferId = payout.LedgerTransferId }, Anyone, cancellationToken: Ct)).Transfer;
+        Assert.Equal((treasuryAccount, cast.DataProviderB, "POV", spend, payout.LedgerSequence),
+            (payoutTransfer.FromAccount, payoutTransfer.ToAccount, payoutTransfer.Asset, payoutTransfer.Amount, payoutTransfer.Receipt.Sequence));
         var distribution = Assert.Single((await treasury.ListDistributionsAsync(new ListDistributionsRequest { ModelId = result.ModelId }, Anyone, cancellationToken: Ct)).Distributions);
         Assert.Equal((result.TreasuryProposalId, rewards, token, treasuryVote.SnapshotSequence, Supply, DistributionStatus.Completed, 4L, 4L, rewards),
             (distribution.ProposalId, distribution.Amount, distribution.TokenAsset, distribution.SnapshotSequence, distribution.SupplyHeld, distribution.Status,
