@@ -44,7 +44,7 @@ internal sealed class RetryingCall(PerspectiveProviderOptions options, string op
                     attemptSpan?.SetTag(Tags.Outcome, error.StatusCode.ToString()).SetTag(Tags.GrpcStatusCode, (int)error.StatusCode)
                         .SetStatus(ActivityStatusCode.Error, error.Status.Detail);
                 }
-                catch (RpcException error) when (error.StatusCode == StatusCode.Cancelled)
+                catch (RpcException error) when (cancellationToken.IsCancellationRequested)
                 {
                     // The caller gave up: say so the .NET way rather than as a gateway failure.
                     Finish(span, attempt, StatusCode.Cancelled, "canceled by the caller", startedAt);

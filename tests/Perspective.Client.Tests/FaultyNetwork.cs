@@ -29,6 +29,9 @@ public sealed class FaultyNetwork() : DelegatingHandler(new SocketsHttpHandler()
     /// <summary>The bearer tokens the attempts carried, in order.</summary>
     public List<string> Authorizations { get; } = [];
 
+    /// <summary>The gRPC status (<c>grpc-status</c> trailer, "0" = OK) of each answer the gateway gave and the client never got.</summary>
+    public List<string> Withheld { get; } = [];
+
     /// <summary>The next requests meet these faults, in order; after them, none.</summary>
     public void Next(params Fault[] next)
     {
@@ -61,6 +64,10 @@ public sealed class FaultyNetwork() : DelegatingHandler(new SocketsHttpHandler()
         }
         // Read the whole answer (message and trailers): the gateway has finished the call.
         await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        lock (gate)
+        {
+            Withheld.Add(response.TrailingHeaders.TryGetValues("grpc-status", out var status) ? string.Join(",", status) : "none");
+        }
         response.Dispose();
         if (fault == Fault.HoldAnswer)
         {

@@ -33,18 +33,21 @@ public sealed class PaymentTests(Platform platform) : ClientTestBase(platform)
     {
         var model = await ModelAllowedAsync();
         var tokensAsked = 0;
+        var token = ProviderToken;
         using var client = NewClient(o => o.TokenProvider = _ =>
         {
             Interlocked.Increment(ref tokensAsked);
-            return ValueTask.FromResult(ProviderToken);
+            return ValueTask.FromResult(token);
         });
         Network.Next(Fault.LoseAnswer);
 
         var charge = await client.ChargeUsageAsync(model.ModelId, Payer, units: 2, requestId: "8a0f5c1e-4b1d-4c1e-9d43-0d5b3f6a7c21", cancellationToken: Ct);
 
         Assert.Equal("8a0f5c1e-4b1d-4c1e-9d43-0d5b3f6a7c21", charge.RequestId);
+        Assert.Equal(["0"], Network.Withheld); // the gateway had paid when the answer was lost
         Assert.Equal(2, Network.Requests);
         Assert.Equal(2, tokensAsked); // asked again for the retry: a renewed token is picked up at once
+        Assert.Equal(2, Network.Authorizations.Count(a => a == $"Bearer {token}"));
         var payment = Assert.Single(await PaymentsOfAsync(Payer));
         Assert.Equal((charge.Payment.PaymentId, charge.RequestId, 20L), (payment.PaymentId, payment.RequestId, payment.Amount));
         Assert.Equal(PayerFunds - 20, await BalanceAsync(Payer));
@@ -64,6 +67,7 @@ public sealed class PaymentTests(Platform platform) : ClientTestBase(platform)
         var charge = await client.ChargeUsageAsync(model.ModelId, Payer, units: 1, cancellationToken: Ct);
 
         Assert.True(DateTime.UtcNow - started >= deadline, "the first attempt waited for its deadline");
+        Assert.Equal(["0"], Network.Withheld);
         Assert.Equal(2, Network.Requests);
         Assert.Equal(charge.Payment.PaymentId, Assert.Single(await PaymentsOfAsync(Payer)).PaymentId);
         Assert.Equal(PayerFunds - 10, await BalanceAsync(Payer));
