@@ -57,13 +57,14 @@ public sealed class FaultyNetwork() : DelegatingHandler(new SocketsHttpHandler()
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
-        var response = await base.SendAsync(request, cancellationToken);
         if (fault == Fault.None)
         {
-            return response;
+            return await base.SendAsync(request, cancellationToken);
         }
-        // Read the whole answer (message and trailers): the gateway has finished the call.
-        await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var response = await base.SendAsync(request, TestContext.Current.CancellationToken);
+        // Read the whole answer (message and trailers): the gateway has finished the call. Not bound to the call's own
+        // cancellation: a gateway slower than the client's deadline must still have its answer withheld, not cut off.
+        await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
         lock (gate)
         {
             Withheld.Add(response.TrailingHeaders.TryGetValues("grpc-status", out var status) ? string.Join(",", status) : "none");
