@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
+using Perspective.Testing;
 using Tags = Perspective.Client.PerspectiveClientTelemetry.Tags;
 
 namespace Perspective.Client.Tests;
@@ -16,7 +17,8 @@ public sealed class TelemetryTests(Platform platform) : ClientTestBase(platform)
         var spans = new ConcurrentQueue<Activity>();
         using var tracing = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == PerspectiveClientTelemetry.Name,
+            // The gateway's server spans too (its host runs in this process): the trace must continue there.
+            ShouldListenTo = source => source.Name is PerspectiveClientTelemetry.Name or "Microsoft.AspNetCore",
             Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Enqueue,
         };
@@ -52,6 +54,10 @@ public sealed class TelemetryTests(Platform platform) : ClientTestBase(platform)
         Assert.Equal(["Unavailable", "OK"], attempts.Select(s => (string?)s.GetTagItem(Tags.Outcome)));
         Assert.All(attempts, s => Assert.Equal(charge.RequestId, s.GetTagItem(Tags.RequestId)));
         Assert.Equal(call.TraceId, attempts[0].TraceId);
+        // The trace context rides each attempt to the gateway (under the HTTP client's own span, not listened to here).
+        await Eventually.WaitAsync(
+            () => Task.FromResult(spans.Count(s => s.Kind == ActivityKind.Server && s.TraceId == call.TraceId)),
+            count => count == 2, TimeSpan.FromSeconds(10), "the gateway's server spans of both attempts in the call's trace");
         var retry = Assert.Single(call.Events);
         Assert.Equal(("retry", "Unavailable"), (retry.Name, (string?)retry.Tags.Single(t => t.Key == Tags.Outcome).Value));
 
