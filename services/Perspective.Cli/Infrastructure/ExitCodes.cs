@@ -36,7 +36,7 @@ public static class ExitCodes
     }
 
     /// <summary>The canonical gRPC name, e.g. FAILED_PRECONDITION.</summary>
-    public static string Name(StatusCode code) => Text.Snake(code.ToString());
+    public static string Name(StatusCode code) => Show.Snake(code.ToString());
 }
 
 /// <summary>Bad arguments found after parsing (an unknown enum value, a malformed pair): exit code 1.</summary>

@@ -23,6 +23,10 @@ public sealed class Output(CliContext cli, bool json)
 
     public void Message(IMessage message) => Raw(Formatter.Format(message));
 
+    /// <summary>Several messages as one JSON object (a command that makes more than one call).</summary>
+    public void Messages(params (string Name, IMessage Message)[] parts) =>
+        Raw("{ " + string.Join(", ", parts.Select(p => $"\"{p.Name}\": {Formatter.Format(p.Message)}")) + " }");
+
     /// <summary>A request id printed so the user can retry the same command safely (stderr when stdout is JSON).</summary>
     public void RequestId(string requestId)
     {

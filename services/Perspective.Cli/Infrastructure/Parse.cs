@@ -17,7 +17,7 @@ public static class Parse
                 return candidate;
             }
         }
-        var known = System.Enum.GetValues<T>().Where(v => Convert.ToInt32(v, CultureInfo.InvariantCulture) != 0).Select(v => Text.Enum(v).ToLowerInvariant());
+        var known = System.Enum.GetValues<T>().Where(v => Convert.ToInt32(v, CultureInfo.InvariantCulture) != 0).Select(v => Show.Enum(v).ToLowerInvariant());
         throw new UsageException($"{option}: unknown value '{value}' (one of {string.Join(", ", known)})");
     }
 

@@ -51,9 +51,11 @@ public sealed class Session(CliContext cli, Clients clients, Output output)
         : throw new UsageException("no token: run `pov login --dev --sub <account>` or set POV_TOKEN");
 
     /// <summary>The request id of a mutating command: the given one or a new UUID; printed either way.</summary>
-    public string RequestId(MutatingSettings settings)
+    public string RequestId(MutatingSettings settings) => RequestId(settings.RequestId);
+
+    public string RequestId(string? given)
     {
-        var id = settings.RequestId ?? Guid.NewGuid().ToString();
+        var id = given ?? Guid.NewGuid().ToString();
         Out.RequestId(id);
         return id;
     }

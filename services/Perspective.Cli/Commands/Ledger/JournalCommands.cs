@@ -16,7 +16,7 @@ public sealed class JournalHeadCommand(CliContext cli) : PovCommand<PovSettings>
             return;
         }
         s.Out.Fields("Journal head", ("sequence", head.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("hash", head.Hash), ("committed", Text.Time(head.CommittedAt)));
+            ("hash", head.Hash), ("committed", Show.Time(head.CommittedAt)));
     }
 }
 
@@ -48,7 +48,7 @@ public sealed class JournalVerifyCommand(CliContext cli) : PovCommand<JournalVer
         {
             var m = result.FirstMismatch;
             s.Out.Fields("Journal verification FAILED", ("first mismatch", m.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("reason", m.Reason), ("expected hash", m.ExpectedHash), ("stored hash", m.StoredHash), ("entries checked", Text.Amount(result.EntriesChecked)));
+                ("reason", m.Reason), ("expected hash", m.ExpectedHash), ("stored hash", m.StoredHash), ("entries checked", Show.Amount(result.EntriesChecked)));
         }
         if (!result.Valid)
         {

@@ -47,7 +47,7 @@ public sealed class TransferCommand(CliContext cli) : PovCommand<TransferCommand
             return;
         }
         var t = response.Transfer;
-        s.Out.Done($"transferred {Text.Amount(t.Amount)} {t.Asset} from {t.FromAccount} to {t.ToAccount} at sequence {LedgerViews.Seq(t.Receipt)}");
+        s.Out.Done($"transferred {Show.Amount(t.Amount)} {t.Asset} from {t.FromAccount} to {t.ToAccount} at sequence {LedgerViews.Seq(t.Receipt)}");
     }
 }
 

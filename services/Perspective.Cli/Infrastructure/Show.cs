@@ -5,7 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace Perspective.Cli.Infrastructure;
 
 /// <summary>How values are shown to people: amounts with thousands separators, enums in UPPER_SNAKE, UTC times.</summary>
-public static class Text
+public static class Show
 {
     public static string Amount(long amount) => amount.ToString("N0", CultureInfo.InvariantCulture);
 
