@@ -82,8 +82,6 @@ public sealed class ProfileStore(CliContext cli)
         }
     }
 
-    public string ProfileName(string? option) => option ?? cli.Env("POV_PROFILE") ?? Load().Current;
-
     public ResolvedProfile Resolve(string? option)
     {
         var config = Load();

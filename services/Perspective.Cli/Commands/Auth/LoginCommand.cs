@@ -57,7 +57,10 @@ public sealed class LoginCommand(CliContext cli) : AsyncCommand<LoginCommand.Set
     {
         var store = new ProfileStore(cli);
         var config = store.Load();
-        var name = store.ProfileName(settings.Profile);
+        // Without --profile (or $POV_PROFILE) login writes the profile "default" and makes it current; a named profile
+        // becomes current only when the file has no current profile yet, so `--profile provider` adds one beside it.
+        var named = settings.Profile ?? cli.Env("POV_PROFILE");
+        var name = named ?? "default";
         var profile = config.Profiles.GetValueOrDefault(name) ?? new Infrastructure.Profile();
         profile.Token = settings.Token ?? DevTokens.Mint(settings.Subject!, settings.Roles.Length == 0 ? ["user"] : settings.Roles,
             TimeSpan.FromHours(settings.Hours), cli.Clock.GetUtcNow().UtcDateTime, cli.Env("POV_SIGNING_KEY"));
@@ -71,7 +74,7 @@ public sealed class LoginCommand(CliContext cli) : AsyncCommand<LoginCommand.Set
             profile.Endpoints[parts[0]] = parts[1];
         }
         config.Profiles[name] = profile;
-        if (settings.Profile is not null || config.Profiles.Count == 1)
+        if (named is null || !config.Profiles.ContainsKey(config.Current))
         {
             config.Current = name;
         }

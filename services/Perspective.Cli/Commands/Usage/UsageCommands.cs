@@ -55,8 +55,9 @@ public sealed class AuthorizeCommand(CliContext cli) : PovCommand<AuthorizeComma
         public long MaxUnits { get; init; }
 
         [CommandOption("--ttl <SECONDS>")]
-        [Description("How long the hold lives (default: the gateway's)")]
-        public long Ttl { get; init; }
+        [Description("How long the hold lives, 1–86400 seconds")]
+        [DefaultValue(600L)]
+        public long Ttl { get; init; } = 600;
     }
 
     protected override async Task RunAsync(Session s, Settings settings, CancellationToken ct)
