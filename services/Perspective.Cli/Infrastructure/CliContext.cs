@@ -20,11 +20,19 @@ public sealed class CliContext(IAnsiConsole console, TextWriter error, Func<stri
 
     public string? Env(string name) => environment(name) is { Length: > 0 } value ? value : null;
 
-    /// <summary>The process's own console: plain when stdout is redirected or the terminal cannot do ANSI.</summary>
+    /// <summary>
+    /// The process's own console: plain when stdout is redirected or the terminal cannot do ANSI, unless
+    /// <c>POV_OUTPUT</c> says <c>rich</c> or <c>plain</c>.
+    /// </summary>
     public static CliContext FromProcess()
     {
         var console = AnsiConsole.Console;
-        var plain = System.Console.IsOutputRedirected || !console.Profile.Capabilities.Ansi;
+        var plain = Environment.GetEnvironmentVariable("POV_OUTPUT") switch
+        {
+            "plain" => true,
+            "rich" => false,
+            _ => System.Console.IsOutputRedirected || !console.Profile.Capabilities.Ansi,
+        };
         return new CliContext(console, System.Console.Error, Environment.GetEnvironmentVariable, plain);
     }
 }

@@ -21,7 +21,14 @@ public sealed class WhoAmICommand(CliContext cli) : AsyncCommand<PovSettings>
         {
             output.Raw(System.Text.Json.JsonSerializer.Serialize(new
             {
-                profile = profile.Name, subject, roles, issuer, expires, expired, endpoints = profile.Endpoints, config = store.Path,
+                profile = profile.Name,
+                subject,
+                roles,
+                issuer,
+                expires,
+                expired,
+                endpoints = profile.Endpoints,
+                config = store.Path,
             }));
             return Task.FromResult(ExitCodes.Ok);
         }

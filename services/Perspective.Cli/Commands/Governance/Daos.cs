@@ -35,13 +35,19 @@ internal static class Daos
         {
             var r = await s.Clients.Platform.CastVoteAsync(new Platform.CastVoteRequest
             {
-                RequestId = requestId, ProposalId = proposal.Id, Support = support, Reason = reason,
+                RequestId = requestId,
+                ProposalId = proposal.Id,
+                Support = support,
+                Reason = reason,
             }, s.Clients.Call(ct));
             return (r.Vote, r.Tally, r);
         }
         var sub = await s.Clients.SubDao.CastVoteAsync(new SubDao.CastVoteRequest
         {
-            RequestId = requestId, ProposalId = proposal.Id, Support = support, Reason = reason,
+            RequestId = requestId,
+            ProposalId = proposal.Id,
+            Support = support,
+            Reason = reason,
         }, s.Clients.Call(ct));
         return (sub.Vote, sub.Tally, sub);
     }

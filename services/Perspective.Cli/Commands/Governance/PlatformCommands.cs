@@ -60,7 +60,9 @@ public sealed class StandardListCommand(CliContext cli) : PovCommand<StandardLis
     {
         var r = await s.Clients.Platform.ListStandardsAsync(new ListStandardsRequest
         {
-            Title = settings.Title ?? "", PageSize = settings.Limit, PageToken = settings.PageToken ?? "",
+            Title = settings.Title ?? "",
+            PageSize = settings.Limit,
+            PageToken = settings.PageToken ?? "",
         }, s.Clients.Call(ct));
         if (s.Out.Json)
         {

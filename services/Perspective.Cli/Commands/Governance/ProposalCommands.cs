@@ -67,7 +67,10 @@ public sealed class ProposalListCommand(CliContext cli) : PovCommand<ProposalLis
         {
             var r = await s.Clients.Platform.ListProposalsAsync(new Platform.ListProposalsRequest
             {
-                State = state, ProposerAccount = settings.Proposer ?? "", PageSize = settings.Limit, PageToken = settings.PageToken ?? "",
+                State = state,
+                ProposerAccount = settings.Proposer ?? "",
+                PageSize = settings.Limit,
+                PageToken = settings.PageToken ?? "",
             }, s.Clients.Call(ct));
             (proposals, next) = ([.. r.Proposals.Select(ProposalView.Of)], r.NextPageToken);
             if (s.Out.Json)
@@ -80,7 +83,11 @@ public sealed class ProposalListCommand(CliContext cli) : PovCommand<ProposalLis
         {
             var r = await s.Clients.SubDao.ListProposalsAsync(new SubDao.ListProposalsRequest
             {
-                ModelId = settings.Model ?? "", State = state, ProposerAccount = settings.Proposer ?? "", PageSize = settings.Limit, PageToken = settings.PageToken ?? "",
+                ModelId = settings.Model ?? "",
+                State = state,
+                ProposerAccount = settings.Proposer ?? "",
+                PageSize = settings.Limit,
+                PageToken = settings.PageToken ?? "",
             }, s.Clients.Call(ct));
             (proposals, next) = ([.. r.Proposals.Select(ProposalView.Of)], r.NextPageToken);
             if (s.Out.Json)

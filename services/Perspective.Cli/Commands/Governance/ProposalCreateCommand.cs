@@ -140,7 +140,9 @@ public sealed class ProposalCreateCommand(CliContext cli) : PovCommand<ProposalC
             {
                 TreasurySpend = new TreasurySpendAction
                 {
-                    RecipientAccount = parts[0], Amount = Parse.Long("--treasury-spend", parts[1]), Purpose = parts.Length > 2 ? parts[2] : "",
+                    RecipientAccount = parts[0],
+                    Amount = Parse.Long("--treasury-spend", parts[1]),
+                    Purpose = parts.Length > 2 ? parts[2] : "",
                 },
             };
         }
@@ -180,7 +182,9 @@ public sealed class ProposalCreateCommand(CliContext cli) : PovCommand<ProposalC
             {
                 PublishStandard = new PublishStandardAction
                 {
-                    Title = title, Version = settings.StandardVersion, Text = text,
+                    Title = title,
+                    Version = settings.StandardVersion,
+                    Text = text,
                     TextDigest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))),
                 },
             };
