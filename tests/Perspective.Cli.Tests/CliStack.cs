@@ -1,8 +1,12 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Perspective.Cli.Infrastructure;
 using Perspective.Contracts.Ledger.V1;
+using Perspective.Governance.Engine;
 using Perspective.Ledger;
 using Perspective.ModelRegistry;
+using Perspective.SubDaoGovernance;
 using Perspective.Testing;
 using Perspective.UsageGateway;
 using Spectre.Console.Testing;
@@ -26,6 +30,13 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
 
     public ServiceUnderTest Gateway { get; private set; } = null!;
 
+    public ServiceUnderTest SubDao { get; private set; } = null!;
+
+    /// <summary>The sub-DAO's clock; the test moves it and runs scheduler passes (<see cref="StepAsync"/>).</summary>
+    public FakeTimeProvider GovernanceClock { get; } = new(DateTimeOffset.UtcNow);
+
+    public Task<int> StepAsync() => SubDao.Services.GetRequiredService<ProposalScheduler>().RunOnceAsync(CancellationToken.None);
+
     public async ValueTask InitializeAsync()
     {
         var broker = await infrastructure.RabbitMq.CreateVirtualHostAsync("cli");
@@ -48,6 +59,20 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
             settings: new Dictionary<string, string?> { ["Services:Ledger"] = Ledger.Address }, broker: broker));
         Gateway = await Start(ServiceUnderTest.StartAsync(UsageGatewayHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("gateway"),
             settings: new Dictionary<string, string?> { ["Services:Ledger"] = Ledger.Address, ["Services:ModelRegistry"] = Registry.Address }, broker: broker));
+        SubDao = await Start(ServiceUnderTest.StartAsync(SubDaoGovernanceHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("subdao"),
+            builder => builder.Services.AddSingleton<TimeProvider>(GovernanceClock), new Dictionary<string, string?>
+            {
+                ["Services:Ledger"] = Ledger.Address,
+                ["Governance:Scheduler:Enabled"] = "false",
+                ["Governance:DefaultSettings:VotingDelaySeconds"] = "60",
+                ["Governance:DefaultSettings:VotingPeriodSeconds"] = "3600",
+                ["Governance:DefaultSettings:QuorumBps"] = "2000",
+                ["Governance:DefaultSettings:PassThresholdBps"] = "5000",
+                ["Governance:DefaultSettings:ProposalThreshold"] = "1000",
+                ["Governance:DefaultSettings:ExecutionDelaySeconds"] = "600",
+                ["Governance:DefaultSettings:GracePeriodSeconds"] = "3600",
+                ["Governance:DefaultSettings:LateQuorumExtensionSeconds"] = "0",
+            }, broker));
     }
 
     private async Task<ServiceUnderTest> Start(Task<ServiceUnderTest> starting)
@@ -77,6 +102,7 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
             ["POV_LEDGER_URL"] = Ledger.Address,
             ["POV_REGISTRY_URL"] = Registry.Address,
             ["POV_GATEWAY_URL"] = Gateway.Address,
+            ["POV_SUBDAO_URL"] = SubDao.Address,
         };
         foreach (var (key, value) in env ?? new Dictionary<string, string>())
         {

@@ -25,7 +25,8 @@ internal static class ProposalOutput
     {
         if (output.Json)
         {
-            output.Message(p.Raw);
+            // The shape of the Get/Create/CancelProposal responses of both DAOs.
+            output.Messages(("proposal", p.Raw));
         }
         else if (output.Plain)
         {
@@ -217,7 +218,7 @@ public sealed class ProposalWatchCommand(CliContext cli) : PovCommand<ProposalWa
             }
             if (s.Out.Json)
             {
-                s.Out.Message(proposal.Raw);
+                ProposalOutput.Show(s.Out, proposal);
             }
             return;
         }
