@@ -33,6 +33,11 @@ public sealed class CliContext(IAnsiConsole console, TextWriter error, Func<stri
             "rich" => false,
             _ => System.Console.IsOutputRedirected || !console.Profile.Capabilities.Ansi,
         };
+        // A pipe has no width: COLUMNS (when exported) sets the width of rich output written to one.
+        if (System.Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20)
+        {
+            console.Profile.Width = columns;
+        }
         return new CliContext(console, System.Console.Error, Environment.GetEnvironmentVariable, plain);
     }
 }

@@ -27,10 +27,12 @@ internal static class TallyView
             var total = tally.ForWeight + tally.AgainstWeight + tally.AbstainWeight;
             if (total > 0)
             {
+                // The chart's values are shares of the weight cast, in percent (what ShowPercentage labels).
+                double Share(long weight) => Math.Round(weight * 100.0 / total, 1);
                 rows.Add(new BreakdownChart().Width(60).ShowPercentage()
-                    .AddItem("for", tally.ForWeight, Color.Green)
-                    .AddItem("against", tally.AgainstWeight, Color.Red)
-                    .AddItem("abstain", tally.AbstainWeight, Color.Grey));
+                    .AddItem($"for {Show.Amount(tally.ForWeight)}", Share(tally.ForWeight), Color.Green)
+                    .AddItem($"against {Show.Amount(tally.AgainstWeight)}", Share(tally.AgainstWeight), Color.Red)
+                    .AddItem($"abstain {Show.Amount(tally.AbstainWeight)}", Share(tally.AbstainWeight), Color.Grey));
             }
             else
             {
