@@ -71,7 +71,7 @@ public sealed class TreasuryRevenueCommand(CliContext cli) : PovCommand<Treasury
             }
             s.Out.Write(chart);
         }
-        s.Out.Note($"total {Show.Amount(r.TotalAmount)} over {r.Days.Count} day(s) with revenue");
+        s.Out.Note($"total {Show.Amount(r.TotalAmount)} POV over the last {settings.Days} days");
     }
 }
 
