@@ -127,7 +127,7 @@ public static class PovApp
             b.AddCommand<SettleCommand>("settle").WithDescription("Charge the units actually used; the rest of the hold returns")
                 .WithExample("usage", "settle", "<authorization-id>", "42");
             b.AddCommand<CancelUsageCommand>("cancel").WithDescription("Release the hold without charging")
-                .WithExample("usage", "cancel", "<authorization-id>", "--reason", "client went away");
+                .WithExample("usage", "cancel", "<authorization-id>", "--reason", "\"client went away\"");
             b.AddCommand<AuthorizationShowCommand>("show").WithDescription("One authorization").WithExample("usage", "show", "<authorization-id>");
             b.AddCommand<AuthorizationListCommand>("list").WithDescription("Authorizations by payer, model or status")
                 .WithExample("usage", "list", "--model", "<model-id>", "--status", "authorized");
@@ -147,18 +147,18 @@ public static class PovApp
         {
             b.SetDescription("Proposals of a model's sub-DAO (--model) or of the platform DAO (--platform)");
             b.AddCommand<ProposalCreateCommand>("create").WithDescription("Propose actions; voting opens after the DAO's voting delay")
-                .WithExample("proposals", "create", "--model", "<model-id>", "--title", "Lower the fee", "--set-usage-fee", "200")
-                .WithExample("proposals", "create", "--model", "<model-id>", "--title", "Pay the data", "--treasury-spend", "dataco:5000:dataset v2")
+                .WithExample("proposals", "create", "--model", "<model-id>", "--title", "\"Lower the fee\"", "--set-usage-fee", "200")
+                .WithExample("proposals", "create", "--model", "<model-id>", "--title", "\"Pay the data\"", "--treasury-spend", "\"dataco:5000:dataset v2\"")
                 .WithExample("proposals", "create", "--model", "<model-id>", "--title", "Rewards", "--distribute", "10000")
-                .WithExample("proposals", "create", "--platform", "--title", "Ban it", "--ban-model", "<model-id>:licence breach")
-                .WithExample("proposals", "create", "--platform", "--title", "Safety v1", "--publish-standard", "Safety", "--standard-file", "safety.md")
-                .WithExample("proposals", "create", "--platform", "--title", "Approve listings", "--set-parameter", "listing_requires_approval=true");
+                .WithExample("proposals", "create", "--platform", "--title", "\"Ban it\"", "--ban-model", "\"<model-id>:licence breach\"")
+                .WithExample("proposals", "create", "--platform", "--title", "\"Safety v1\"", "--publish-standard", "Safety", "--standard-file", "safety.md")
+                .WithExample("proposals", "create", "--platform", "--title", "\"Approve listings\"", "--set-parameter", "listing_requires_approval=true");
             b.AddCommand<ProposalListCommand>("list").WithDescription("Proposals by DAO, state or proposer")
                 .WithExample("proposals", "list", "--model", "<model-id>").WithExample("proposals", "list", "--platform", "--state", "active");
             b.AddCommand<ProposalShowCommand>("show").WithDescription("A proposal with its actions and tally bar")
                 .WithExample("proposals", "show", "<proposal-id>").WithExample("proposals", "show", "<proposal-id>", "--votes");
             b.AddCommand<ProposalVoteCommand>("vote").WithDescription("Vote with your balance at the proposal's snapshot")
-                .WithExample("proposals", "vote", "<proposal-id>", "for").WithExample("proposals", "vote", "<proposal-id>", "against", "--reason", "too high");
+                .WithExample("proposals", "vote", "<proposal-id>", "for").WithExample("proposals", "vote", "<proposal-id>", "against", "--reason", "\"too high\"");
             b.AddCommand<ProposalWatchCommand>("watch").WithDescription("Follow the tally live until voting is decided")
                 .WithExample("proposals", "watch", "<proposal-id>").WithExample("proposals", "watch", "<proposal-id>", "--until-final");
             b.AddCommand<ProposalCancelCommand>("cancel").WithDescription("Cancel your proposal before voting ends")
