@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SUB ?= alice
 ROLE ?= user
 
-.PHONY: help up down status token demo test build format
+.PHONY: help up down status token demo audit test build format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ DEMO := services/Perspective.Demo/bin/Debug/net10.0/Perspective.Demo.dll
 demo: ## Tell the platform's story against the stack of make up (about 40 s; run it again for a fresh cast)
 	@dotnet build services/Perspective.Demo -nologo -v quiet -clp:ErrorsOnly >/dev/null || dotnet build services/Perspective.Demo -nologo -v quiet -clp:ErrorsOnly
 	@dotnet $(DEMO)
+
+audit: ## Check the books of the running stack (make up): one line per check, exit 1 if any fails
+	@deploy/local/audit.sh
 
 test: ## Run the whole test suite against real PostgreSQL and RabbitMQ (installs RabbitMQ first when root and missing)
 	@deploy/local/test.sh
