@@ -1,3 +1,4 @@
+using Perspective.Cli.Commands.Audit;
 using Perspective.Cli.Commands.Auth;
 using Perspective.Cli.Commands.Governance;
 using Perspective.Cli.Commands.Ledger;
@@ -80,6 +81,9 @@ public static class PovApp
                 .WithExample("swaps", "list", "--status", "open").WithExample("swaps", "list", "--acceptable-by", "bob", "--asset", "MYMODEL");
             b.AddCommand<SwapShowCommand>("show").WithDescription("One offer").WithExample("swaps", "show", "<offer-id>");
         });
+
+        config.AddCommand<AuditCommand>("audit").WithDescription("Check the books: balances sum to zero, journal, payments, revenue, distributions, outboxes")
+            .WithExample("audit").WithExample("audit", "--json").WithExample("audit", "--database", "ledger=Host=db;Database=perspective_ledger;Username=auditor");
 
         config.AddBranch("journal", b =>
         {
