@@ -81,9 +81,16 @@ public sealed class PostgresServer : IAsyncDisposable
             asUser: runAs);
 
     /// <summary>Stops and starts the server on the same port with the same data (for crash and outage tests).</summary>
-    public async Task RestartAsync()
+    public Task RestartAsync() => RestartAsync(immediate: false);
+
+    /// <summary>
+    /// Stops and starts the server on the same port with the same data. <paramref name="immediate"/> stops it the way a
+    /// crash does (<c>pg_ctl -m immediate</c>: no checkpoint, every backend killed, crash recovery at the next start);
+    /// otherwise a fast shutdown (sessions ended, clean checkpoint).
+    /// </summary>
+    public async Task RestartAsync(bool immediate)
     {
-        await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "fast", "stop"], asUser: runAs);
+        await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", immediate ? "immediate" : "fast", "stop"], asUser: runAs);
         await StartServerAsync();
     }
 
