@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SUB ?= alice
 ROLE ?= user
 
-.PHONY: help up down status token test build format
+.PHONY: help up down status token audit test build format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ DEVTOOL := deploy/local/DevTool/bin/Debug/net10.0/Perspective.DevTool.dll
 token: ## Print a development token: make token SUB=alice ROLE=user
 	@test -f $(DEVTOOL) || dotnet build deploy/local/DevTool -nologo -v quiet >/dev/null
 	@dotnet $(DEVTOOL) token --sub "$(SUB)" --role "$(ROLE)"
+
+audit: ## Check the books of the running stack (make up): one line per check, exit 1 if any fails
+	@deploy/local/audit.sh
 
 test: ## Run the whole test suite against real PostgreSQL and RabbitMQ (installs RabbitMQ first when root and missing)
 	@deploy/local/test.sh
