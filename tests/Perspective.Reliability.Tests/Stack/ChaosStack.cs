@@ -58,7 +58,10 @@ public sealed class ChaosStack : IAsyncDisposable
     public static async Task<ChaosStack> StartAsync(IReadOnlyList<(string Account, long Amount)> genesis, CancellationToken ct)
     {
         var logDir = Directory.CreateTempSubdirectory("perspective-chaos-").FullName;
-        var infrastructure = new TestInfrastructure();
+        // Production durability (fsync, synchronous_commit on): the suite's PostgreSQL commits without waiting for the WAL,
+        // so an immediate stop (a crash) would lose commits the services had already answered for (the first run of this
+        // test lost three acknowledged Ledger transfers that way; docs/RELIABILITY.md).
+        var infrastructure = new TestInfrastructure { DurablePostgres = true };
         await infrastructure.InitializeAsync();
         var stack = new ChaosStack(infrastructure, logDir);
         try
@@ -82,7 +85,7 @@ public sealed class ChaosStack : IAsyncDisposable
             Databases[name] = $"Host=127.0.0.1;Port={Postgres.Port};Database=perspective_{name};Username=postgres;Maximum Pool Size=30;Timeout=5";
         }
         var root = RepoRoot();
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0/
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0/
 
         Dictionary<string, string> Common(string database, int port) => new()
         {
