@@ -94,6 +94,13 @@ public sealed class PostgresServer : IAsyncDisposable
         await StartServerAsync();
     }
 
+    /// <summary>Stops the server (fast shutdown), keeping its data: an outage that lasts until the test ends.</summary>
+    public Task StopAsync() =>
+        ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "fast", "stop"], asUser: runAs);
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port with the same data.</summary>
+    public Task StartAgainAsync() => StartServerAsync();
+
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string name)
     {
