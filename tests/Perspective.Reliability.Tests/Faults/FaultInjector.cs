@@ -63,35 +63,35 @@ public sealed class FaultInjector(ChaosStack stack, int seed, TimeSpan duration)
         switch (kind)
         {
             case FaultKind.KillLedgerWriter:
-            {
-                var writer = await stack.LedgerWriterAsync(ct) ?? stack.LedgerA;
-                var standby = ReferenceEquals(writer, stack.LedgerA) ? stack.LedgerB : stack.LedgerA;
-                var watch = Stopwatch.StartNew();
-                writer.Kill();
-                await standby.WaitAsync(standby.IsReadyAsync, TimeSpan.FromSeconds(120), "takeover", ct);
-                var takeover = watch.Elapsed.TotalSeconds;
-                writer.Start();
-                await writer.WaitAsync(writer.IsLiveAsync, TimeSpan.FromSeconds(120), "live (new standby)", ct);
-                return $"killed {writer.Name}; {standby.Name} took over in {takeover:0.0} s";
-            }
+                {
+                    var writer = await stack.LedgerWriterAsync(ct) ?? stack.LedgerA;
+                    var standby = ReferenceEquals(writer, stack.LedgerA) ? stack.LedgerB : stack.LedgerA;
+                    var watch = Stopwatch.StartNew();
+                    writer.Kill();
+                    await standby.WaitAsync(standby.IsReadyAsync, TimeSpan.FromSeconds(120), "takeover", ct);
+                    var takeover = watch.Elapsed.TotalSeconds;
+                    writer.Start();
+                    await writer.WaitAsync(writer.IsLiveAsync, TimeSpan.FromSeconds(120), "live (new standby)", ct);
+                    return $"killed {writer.Name}; {standby.Name} took over in {takeover:0.0} s";
+                }
             case FaultKind.KillGateway:
                 return await KillAndRestartAsync(stack.Gateway, ct);
             case FaultKind.KillTreasury:
                 return await KillAndRestartAsync(stack.Treasury, ct);
             case FaultKind.RestartRabbitMq:
-            {
-                await stack.RabbitMq.StopNodeAsync();
-                var pause = random.Next(0, 3000);
-                await Task.Delay(pause, ct);
-                await stack.RabbitMq.StartNodeAgainAsync();
-                return $"stopped, {pause / 1000.0:0.0} s down, started";
-            }
+                {
+                    await stack.RabbitMq.StopNodeAsync();
+                    var pause = random.Next(0, 3000);
+                    await Task.Delay(pause, ct);
+                    await stack.RabbitMq.StartNodeAgainAsync();
+                    return $"stopped, {pause / 1000.0:0.0} s down, started";
+                }
             case FaultKind.RestartPostgres:
-            {
-                var immediate = random.Next(2) == 0;
-                await stack.Postgres.RestartAsync(immediate);
-                return immediate ? "immediate stop (crash), start" : "fast stop, start";
-            }
+                {
+                    var immediate = random.Next(2) == 0;
+                    await stack.Postgres.RestartAsync(immediate);
+                    return immediate ? "immediate stop (crash), start" : "fast stop, start";
+                }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }

@@ -141,14 +141,23 @@ public sealed class LoadDriver : IAsyncDisposable
             var batch = new TransferBatchRequest { RequestId = Guid.NewGuid().ToString() };
             batch.Legs.AddRange(chunk.Select(l => new TransferLeg
             {
-                TransferId = Guid.NewGuid().ToString(), FromAccount = ModelA.Creator, ToAccount = l.Item1, Asset = ModelA.Token, Amount = l.Item2,
+                TransferId = Guid.NewGuid().ToString(),
+                FromAccount = ModelA.Creator,
+                ToAccount = l.Item1,
+                Asset = ModelA.Token,
+                Amount = l.Item2,
             }));
             await Must("setup TransferBatch", batch.RequestId, d => Ledger.TransferBatchAsync(batch, AsService, d, ct).ResponseAsync, ct);
         }
         // A donation to model A's treasury, so the distribution does not depend on how much revenue came in.
         var funding = new TransferRequest
         {
-            RequestId = Guid.NewGuid().ToString(), FromAccount = Funder, ToAccount = ModelA.TreasuryAccount, Asset = "POV", Amount = TreasuryFunding, Memo = "chaos funding",
+            RequestId = Guid.NewGuid().ToString(),
+            FromAccount = Funder,
+            ToAccount = ModelA.TreasuryAccount,
+            Asset = "POV",
+            Amount = TreasuryFunding,
+            Memo = "chaos funding",
         };
         await Must("setup funding", funding.RequestId, d => Ledger.TransferAsync(funding, As(Funder), d, ct).ResponseAsync, ct);
         foreach (var payer in Payers)
