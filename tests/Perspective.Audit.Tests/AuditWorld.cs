@@ -21,14 +21,17 @@ using Perspective.UsageGateway;
 namespace Perspective.Audit.Tests;
 
 /// <summary>
-/// One small platform for the auditor to read, built once for the test class: the Ledger (POV at genesis, held by alice),
+/// One small platform for the auditor to read, built once: the Ledger (POV at genesis, held by alice),
 /// the registry, the gateway, the sub-DAO service and the treasury in-process on one broker. A model registered by carol
 /// (provider-1 serves it at 25 POV a request), three charges and one metered settle paid by alice (250 POV of revenue),
 /// a quarter of the AI tokens moved to dave, and a sub-DAO proposal that distributes 200 POV, voted, executed and paid.
-/// The sub-DAO and the treasury run on a fake clock (the sub-DAO's scheduler is stepped by hand).
+/// The sub-DAO and the treasury run on a fake clock (the sub-DAO's scheduler is stepped by hand). Built once for the
+/// <see cref="Collection"/>, whose tests run one after another.
 /// </summary>
 public sealed class AuditWorld(TestInfrastructure infrastructure) : IAsyncLifetime
 {
+    public const string Collection = "audit world";
+
     public const long Charge = 50;
     public const long Settled = 100;
     public const long Revenue = 3 * Charge + Settled;
@@ -255,3 +258,6 @@ public sealed class AuditWorld(TestInfrastructure infrastructure) : IAsyncLifeti
         }
     }
 }
+
+[CollectionDefinition(AuditWorld.Collection)]
+public sealed class AuditWorldCollection : ICollectionFixture<AuditWorld>;

@@ -9,9 +9,10 @@ namespace Perspective.Audit.Tests;
 /// The auditor over a small, correct platform (<see cref="AuditWorld"/>): every check passes; then one kind of wrong
 /// record at a time is written straight into a service's database, exactly the check for that rule fails with a detail
 /// naming the offender, and once the record is put back every check passes again. The tests of this class share the
-/// platform and run one after another; each puts back what it changed.
+/// platform (one collection) and run one after another; each puts back what it changed.
 /// </summary>
-public sealed class AuditorTests(AuditWorld world) : IClassFixture<AuditWorld>
+[Collection(AuditWorld.Collection)]
+public sealed class AuditorTests(AuditWorld world)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
