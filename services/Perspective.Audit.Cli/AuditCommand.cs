@@ -9,8 +9,9 @@ namespace Perspective.Audit.Cli;
 
 /// <summary>
 /// The console entry of the auditor: <c>[--service NAME=ADDRESS]... [--database NAME=CONNECTION]... [--token JWT]
-/// [--grace-seconds N]</c>. NAME is ledger, registry, gateway, subdao, platform or treasury; the services default to the
-/// local stack's endpoints. Without <c>--token</c> it mints an admin token signed with <c>PERSPECTIVE_SIGNING_KEY</c> or
+/// [--grace-seconds N]</c>. NAME is ledger, registry, gateway, subdao, platform or treasury; without them, the local stack
+/// of <c>make up</c> (<see cref="AuditTargets.LocalStack"/>, PostgreSQL on <c>PERSPECTIVE_PG_PORT</c> or 55432); the
+/// databases given replace the local list as a whole. Without <c>--token</c> it mints an admin token signed with <c>PERSPECTIVE_SIGNING_KEY</c> or
 /// the development key. Prints one line per check; returns 0 if all pass, 1 if any fails, 2 on bad usage.
 /// </summary>
 public static class AuditCommand
@@ -22,14 +23,18 @@ public static class AuditCommand
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        // The local stack by default (PERSPECTIVE_PG_PORT as deploy/local/env.sh reads it); arguments replace entries.
+        var local = AuditTargets.LocalStack("", int.TryParse(Environment.GetEnvironmentVariable("PERSPECTIVE_PG_PORT"), NumberStyles.None,
+            CultureInfo.InvariantCulture, out var port) ? port : 55432);
         var services = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["ledger"] = "http://127.0.0.1:5101",
-            ["registry"] = "http://127.0.0.1:5102",
-            ["gateway"] = "http://127.0.0.1:5103",
-            ["treasury"] = "http://127.0.0.1:5106",
+            ["ledger"] = local.LedgerAddress,
+            ["registry"] = local.RegistryAddress,
+            ["gateway"] = local.GatewayAddress,
+            ["treasury"] = local.TreasuryAddress,
         };
-        var databases = new Dictionary<string, string>(StringComparer.Ordinal);
+        var databases = new Dictionary<string, string>(local.Databases, StringComparer.Ordinal);
+        var databasesGiven = false;
         string? token = null;
         var grace = TimeSpan.FromSeconds(60);
         for (var i = 0; i < args.Length; i += 2)
@@ -41,6 +46,12 @@ public static class AuditCommand
                     services[name] = address;
                     break;
                 case "--database" when value?.Split('=', 2) is [var name, var connection]:
+                    // Databases named on the command line are the whole list: a stack other than the local one.
+                    if (!databasesGiven)
+                    {
+                        databases.Clear();
+                        databasesGiven = true;
+                    }
                     databases[name] = connection;
                     break;
                 case "--token" when value is not null:

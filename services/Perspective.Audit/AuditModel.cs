@@ -29,6 +29,12 @@ public sealed record AuditTargets(
 
     /// <summary>Offenders named in a check's detail; the counts cover them all.</summary>
     public int OffendersListed { get; init; } = 5;
+
+    /// <summary>The local stack of <c>make up</c> (README, deploy/local/env.sh): services on 127.0.0.1:5101…5106, databases on the given port.</summary>
+    public static AuditTargets LocalStack(string bearerToken, int postgresPort = 55432) => new(
+        "http://127.0.0.1:5101", "http://127.0.0.1:5102", "http://127.0.0.1:5103", "http://127.0.0.1:5106", bearerToken,
+        new[] { "ledger", "registry", "gateway", "subdao", "platform", "treasury" }.ToDictionary(
+            name => name, name => $"Host=127.0.0.1;Port={postgresPort};Database=perspective_{name};Username=perspective", StringComparer.Ordinal));
 }
 
 /// <summary>One line of the audit: which rule, whether it holds, and the figures or the first offenders.</summary>
