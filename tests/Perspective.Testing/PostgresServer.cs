@@ -81,11 +81,25 @@ public sealed class PostgresServer : IAsyncDisposable
             asUser: runAs);
 
     /// <summary>Stops and starts the server on the same port with the same data (for crash and outage tests).</summary>
-    public async Task RestartAsync()
+    public Task RestartAsync() => RestartAsync(immediate: false);
+
+    /// <summary>
+    /// Stops and starts the server on the same port with the same data. <paramref name="immediate"/> stops it the way a
+    /// crash does (<c>pg_ctl -m immediate</c>: no checkpoint, every backend killed, crash recovery at the next start);
+    /// otherwise a fast shutdown (sessions ended, clean checkpoint).
+    /// </summary>
+    public async Task RestartAsync(bool immediate)
     {
-        await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "fast", "stop"], asUser: runAs);
+        await ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", immediate ? "immediate" : "fast", "stop"], asUser: runAs);
         await StartServerAsync();
     }
+
+    /// <summary>Stops the server (fast shutdown), keeping its data: an outage that lasts until the test ends.</summary>
+    public Task StopAsync() =>
+        ExternalProcess.RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-w", "-m", "fast", "stop"], asUser: runAs);
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port with the same data.</summary>
+    public Task StartAgainAsync() => StartServerAsync();
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string name)

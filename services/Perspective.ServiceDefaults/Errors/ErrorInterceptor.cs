@@ -3,6 +3,8 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using Perspective.ServiceDefaults.Data;
 
 namespace Perspective.ServiceDefaults.Errors;
 
@@ -12,7 +14,9 @@ namespace Perspective.ServiceDefaults.Errors;
 /// Our own code reports broken rules with <see cref="DomainException"/>, never <see cref="RpcException"/>: an
 /// RpcException here comes from a call to another service, whose status and message describe that call, not the
 /// caller's request, so it is logged and answered as <c>Unavailable</c> (the dependency did not answer) or
-/// <c>Internal</c>. Only the generated <c>Unimplemented</c> of an RPC that is not built yet passes through.
+/// <c>Internal</c>. A database that does not answer (restarting, unreachable) is <c>Unavailable</c> too: the request was
+/// fine and may be sent again with the same request id. Only the generated <c>Unimplemented</c> of an RPC that is not
+/// built yet passes through.
 /// </summary>
 public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -98,6 +102,12 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 return new RpcException(new Status(ToStatusCode(domain.Kind), domain.Message));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+            case NpgsqlException database when DatabaseFailures.IsUnavailable(database):
+                // The database restarting or unreachable is not a bug of the request: the caller retries with the same
+                // request id (safe: every change is idempotent by it; a commit whose answer was lost replays its result).
+                var databaseTraceId = TraceId(context);
+                LogDatabaseUnavailable(logger, database, context.Method, databaseTraceId);
+                return new RpcException(new Status(StatusCode.Unavailable, $"the database did not answer; retry with the same request id (trace id {databaseTraceId})"));
             case RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } downstream:
                 var unavailableTraceId = TraceId(context);
                 LogDownstream(logger, downstream, context.Method, unavailableTraceId);
@@ -127,6 +137,9 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A downstream call failed in {Method} (trace id {TraceId})")]
     private static partial void LogDownstream(ILogger logger, Exception exception, string method, string traceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database did not answer in {Method} (trace id {TraceId})")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception, string method, string traceId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method} (trace id {TraceId})")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string traceId);

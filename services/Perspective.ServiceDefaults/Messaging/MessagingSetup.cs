@@ -2,6 +2,8 @@ using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Perspective.ServiceDefaults.Data;
 
 namespace Perspective.ServiceDefaults.Messaging;
 
@@ -45,8 +47,17 @@ internal static class MessagingSetup
                         host.Username(userInfo.Length > 0 && userInfo[0].Length > 0 ? Uri.UnescapeDataString(userInfo[0]) : "guest");
                         host.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest");
                     });
-                // Transient failures (a database restart) are retried in place before the message goes to the error queue.
+                // Failures are retried in place before the message goes to the error queue.
                 rabbit.UseMessageRetry(retry => retry.Intervals(100, 500, 2_000, 5_000, 10_000));
+                // A database that does not answer is waited for much longer: the 18 s above are shorter than a PostgreSQL
+                // crash recovery under load, and a message sent to the error queue for that lost its effect (the faults-
+                // under-load run dead-lettered UsagePaid events during a restart and the treasury missed their revenue,
+                // docs/RELIABILITY.md). Every 5 s for 10 minutes; the message stays unacknowledged meanwhile.
+                rabbit.UseMessageRetry(retry =>
+                {
+                    retry.Handle<NpgsqlException>(DatabaseFailures.IsUnavailable);
+                    retry.Interval(120, TimeSpan.FromSeconds(5));
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });
