@@ -52,6 +52,38 @@ public sealed class BadInputTests(World world) : IClassFixture<World>
     /// </summary>
     private static readonly Dictionary<(string Rpc, string Path, string Kind), string> Accepted = new()
     {
+        // Optional free text: empty is "none".
+        [("LedgerService/Transfer", "memo", "empty")] = "memo is optional",
+        [("LedgerService/TransferBatch", "legs[0].memo", "empty")] = "memo is optional",
+        [("LedgerService/CreateHold", "memo", "empty")] = "memo is optional",
+        [("LedgerService/Lock", "memo", "empty")] = "memo is optional",
+        [("LedgerService/CreateSwapOffer", "memo", "empty")] = "memo is optional",
+        [("ModelRegistryService/RegisterModel", "description", "empty")] = "description is at most 4,000 characters, none is fine",
+        [("ModelRegistryService/UpdateModelMetadata", "description", "empty")] = "a present empty description clears it",
+        [("ModelRegistryService/RetireModel", "reason", "empty")] = "reason is optional",
+        [("UsageGatewayService/CancelUsage", "reason", "empty")] = "reason is optional",
+        [("SubDaoGovernanceService/CreateProposal", "description", "empty")] = "description is at most 10,000 characters, none is fine",
+        [("SubDaoGovernanceService/CancelProposal", "reason", "empty")] = "reason is optional",
+        [("SubDaoGovernanceService/CastVote", "reason", "empty")] = "reason is optional",
+        [("PlatformGovernanceService/CreateProposal", "description", "empty")] = "description is at most 10,000 characters, none is fine",
+        [("PlatformGovernanceService/CancelProposal", "reason", "empty")] = "reason is optional",
+        [("PlatformGovernanceService/CastVote", "reason", "empty")] = "reason is optional",
+        // Optional fields and documented ranges that include the probe.
+        [("LedgerService/CreateSwapOffer", "counterparty_account", "empty")] = "no counterparty: anyone may accept",
+        [("UsageGatewayService/SetAllowance", "expires_at", "missing")] = "no expiry",
+        [("UsageGatewayService/SetAllowance", "cap_amount", "zero")] = "cap ≥ 0: zero allows nothing but keeps the record",
+        [("LedgerService/CreateAsset", "decimals", "zero")] = "decimals 0–9",
+        [("ModelRegistryService/RegisterModel", "price.amount_per_unit", "zero")] = "price ≥ 0: a free model",
+        [("SubDaoGovernanceService/CreateProposal", "actions[1].set_usage_fee.amount_per_unit", "zero")] = "a fee ≥ 0, as a price",
+        // The type's maximum where it is a valid value: no arithmetic at this call can overflow with it (a supply minted
+        // once against issuance, a cap or an asking price compared with, a fee or a spend checked when used).
+        [("UsageGatewayService/SetAllowance", "cap_amount", "max")] = "a cap of int64.MaxValue is \"no practical limit\"",
+        [("LedgerService/CreateAsset", "total_supply", "max")] = "any positive supply: issuance goes to -MaxValue, the sum stays 0",
+        [("ModelRegistryService/RegisterModel", "token.total_supply", "max")] = "as CreateAsset",
+        [("ModelRegistryService/RegisterModel", "price.amount_per_unit", "max")] = "price ≥ 0; a charge that overflows is refused at charge time",
+        [("LedgerService/CreateSwapOffer", "want_amount", "max")] = "any positive asking price; the taker's balance is checked on accept",
+        [("SubDaoGovernanceService/CreateProposal", "actions[0].treasury_spend.amount", "max")] = "a spend is checked against the treasury when executed",
+        [("SubDaoGovernanceService/CreateProposal", "actions[1].set_usage_fee.amount_per_unit", "max")] = "no fee limit set by the platform; as a price",
     };
 
     private static readonly StatusCode[] Refusals =

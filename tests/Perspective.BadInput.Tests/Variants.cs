@@ -164,47 +164,61 @@ public static class Variants
 
     /// <summary>
     /// The same request with one field changed to another valid value, for the duplicate-request-id case: a free-text field
-    /// gets a suffix; else an amount goes down by one (or 1 → 2); else an enum takes another defined value.
+    /// gets a suffix; else an amount goes down by one (or 1 → 2); else an enum takes another defined value; else a reference
+    /// id becomes a random UUID. Nested messages (the first element of a repeated one) are searched after the top level.
     /// </summary>
     public static (string Path, IMessage Request)? ChangeOneField(IMessage request)
     {
         var changed = Copy(request);
+        return Change(changed, "") is string path ? (path, changed) : null;
+    }
+
+    private static string? Change(IMessage message, string prefix)
+    {
         string[] freeText = ["memo", "reason", "description", "title", "purpose", "name"];
-        foreach (var field in changed.Descriptor.Fields.InDeclarationOrder())
+        var fields = message.Descriptor.Fields.InDeclarationOrder().Where(f => !f.IsRepeated).ToList();
+        foreach (var field in fields.Where(f => f.FieldType == FieldType.String && freeText.Contains(f.Name)))
         {
-            if (field.FieldType == FieldType.String && !field.IsRepeated && freeText.Contains(field.Name) && ((string)field.Accessor.GetValue(changed)).Length > 0)
+            var text = (string)field.Accessor.GetValue(message);
+            if (text.Length > 0)
             {
-                var s = (string)field.Accessor.GetValue(changed);
-                field.Accessor.SetValue(changed, s + " (changed)");
-                return (field.Name, changed);
+                field.Accessor.SetValue(message, text + " (changed)");
+                return prefix + field.Name;
             }
         }
-        foreach (var field in changed.Descriptor.Fields.InDeclarationOrder())
+        foreach (var field in fields)
         {
-            if (field.FieldType is FieldType.Int64 && !field.IsRepeated && (long)field.Accessor.GetValue(changed) > 0)
+            if (field.FieldType is FieldType.Int64 && (long)field.Accessor.GetValue(message) is > 0)
             {
-                var n = (long)field.Accessor.GetValue(changed);
-                field.Accessor.SetValue(changed, n == 1 ? 2L : n - 1);
-                return (field.Name, changed);
+                var n = (long)field.Accessor.GetValue(message);
+                field.Accessor.SetValue(message, n == 1 ? 2L : n - 1);
+                return prefix + field.Name;
             }
-            if (field.FieldType is FieldType.Enum && !field.IsRepeated)
+            if (field.FieldType is FieldType.Enum)
             {
-                var current = Convert.ToInt32(field.Accessor.GetValue(changed), System.Globalization.CultureInfo.InvariantCulture);
+                var current = Convert.ToInt32(field.Accessor.GetValue(message), System.Globalization.CultureInfo.InvariantCulture);
                 var other = field.EnumType.Values.FirstOrDefault(v => v.Number != 0 && v.Number != current);
                 if (other is not null)
                 {
-                    field.Accessor.SetValue(changed, other.Number);
-                    return (field.Name, changed);
+                    field.Accessor.SetValue(message, other.Number);
+                    return prefix + field.Name;
                 }
             }
         }
-        foreach (var field in changed.Descriptor.Fields.InDeclarationOrder())
+        foreach (var field in fields.Where(f => f.FieldType == FieldType.String && f.Name.EndsWith("_id", StringComparison.Ordinal) && !ClientChosenIds.Contains(f.Name)))
         {
-            if (field.FieldType == FieldType.String && !field.IsRepeated && field.Name.EndsWith("_id", StringComparison.Ordinal)
-                && !ClientChosenIds.Contains(field.Name))
+            field.Accessor.SetValue(message, Guid.NewGuid().ToString());
+            return prefix + field.Name;
+        }
+        foreach (var field in message.Descriptor.Fields.InDeclarationOrder().Where(f => f.FieldType == FieldType.Message))
+        {
+            var value = field.Accessor.GetValue(message);
+            var (nested, path) = field.IsRepeated
+                ? (((System.Collections.IList)value).Count > 0 ? (IMessage?)((System.Collections.IList)value)[0] : null, $"{prefix}{field.Name}[0].")
+                : ((IMessage?)value, $"{prefix}{field.Name}.");
+            if (nested is not null && nested.Descriptor.FullName != Timestamp.Descriptor.FullName && Change(nested, path) is string found)
             {
-                field.Accessor.SetValue(changed, Guid.NewGuid().ToString());
-                return (field.Name, changed);
+                return found;
             }
         }
         return null;
