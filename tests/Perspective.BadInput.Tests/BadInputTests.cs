@@ -113,6 +113,7 @@ public sealed class BadInputTests(World world) : IClassFixture<World>
         var baseline = await factory(world);
         await world.SettleAsync();
         var variants = Variants.Derive(baseline.Request, world.Now);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{rpc}: {variants.Count} variants and the duplicate request id");
         foreach (var variant in variants)
         {
             var request = Variants.Copy(baseline.Request);

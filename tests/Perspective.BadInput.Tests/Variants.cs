@@ -19,7 +19,7 @@ public sealed record Variant(string Path, string Kind, string? BaselineValue, Ac
 /// <list type="bullet">
 /// <item>string: <c>empty</c>, <c>oversized</c> (100,000 characters), <c>nul</c> (a U+0000 appended), <c>control</c>
 /// (an ESC, U+001B, appended); and <c>unknown</c> for references (an id other than a client-chosen one: a random UUID;
-/// an asset code: one never created).</item>
+/// an asset code: one never created; an account: a well-formed one never seen).</item>
 /// <item>integers: <c>negative</c> (-1), <c>zero</c> (unless the valid value is zero), <c>max</c> (the type's maximum,
 /// which overflows any arithmetic the service does with it).</item>
 /// <item>enum: <c>undefined</c> (999) and <c>unspecified</c> (0, unless the valid value is 0).</item>
@@ -89,6 +89,11 @@ public static class Variants
                     if (field.Name.EndsWith("_id", StringComparison.Ordinal) && !ClientChosenIds.Contains(field.Name))
                     {
                         yield return Set(path, "unknown", text, here, Guid.NewGuid().ToString());
+                    }
+                    if (field.Name == "account" || field.Name.EndsWith("_account", StringComparison.Ordinal))
+                    {
+                        // Well-formed, never seen: a payer without allowance, a taker without funds, or a new recipient.
+                        yield return Set(path, "unknown", text, here, $"nobody-{Guid.NewGuid():N}"[..20]);
                     }
                     if (AssetFields.Contains(field.Name))
                     {
