@@ -68,6 +68,16 @@ public sealed class BadInputTests(World world) : IClassFixture<World>
         [("PlatformGovernanceService/CreateProposal", "description", "empty")] = "description is at most 10,000 characters, none is fine",
         [("PlatformGovernanceService/CancelProposal", "reason", "empty")] = "reason is optional",
         [("PlatformGovernanceService/CastVote", "reason", "empty")] = "reason is optional",
+        // An account needs no registration (an account never seen has zero balances): crediting, naming as the only
+        // taker, as provider or as a spend's recipient an account that never appeared is valid.
+        [("LedgerService/CreateAsset", "initial_holder_account", "unknown")] = "any account may receive the supply",
+        [("LedgerService/Transfer", "to_account", "unknown")] = "any account may be credited",
+        [("LedgerService/TransferBatch", "legs[0].to_account", "unknown")] = "any account may be credited",
+        [("LedgerService/CreateHold", "to_account", "unknown")] = "any account may be credited",
+        [("LedgerService/CreateSwapOffer", "counterparty_account", "unknown")] = "any account may be the only taker",
+        [("ModelRegistryService/RegisterModel", "provider_account", "unknown")] = "any account may serve a model",
+        [("ModelRegistryService/UpdateModelMetadata", "provider_account", "unknown")] = "any account may serve a model",
+        [("SubDaoGovernanceService/CreateProposal", "actions[0].treasury_spend.recipient_account", "unknown")] = "any account may receive a spend",
         // Optional fields and documented ranges that include the probe.
         [("LedgerService/CreateSwapOffer", "counterparty_account", "empty")] = "no counterparty: anyone may accept",
         [("UsageGatewayService/SetAllowance", "expires_at", "missing")] = "no expiry",

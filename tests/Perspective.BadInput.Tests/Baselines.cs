@@ -88,12 +88,13 @@ public static class Baselines
 
         // ---------------------------------------------------------------- ModelRegistry
         ["perspective.registry.v1.ModelRegistryService/RegisterModel"] = w => Task.FromResult(new Baseline(Registration(), new Caller("mia"))),
-        ["perspective.registry.v1.ModelRegistryService/UpdateModelMetadata"] = w => Task.FromResult(new Baseline(new UpdateModelMetadataRequest
+        // A model of its own: an accepted variant may change the provider, and the seeded model's provider must stay provider-1.
+        ["perspective.registry.v1.ModelRegistryService/UpdateModelMetadata"] = async w =>
         {
-            RequestId = World.NewId(),
-            ModelId = w.Model.ModelId,
-            Description = $"a new description {Tag()}",
-        }, new Caller("carol"))),
+            var model = (await w.RegistryClient.RegisterModelAsync(Registration(), World.As("mia"), cancellationToken: World.Ct)).Model;
+            return new Baseline(new UpdateModelMetadataRequest { RequestId = World.NewId(), ModelId = model.ModelId, Description = $"a new description {Tag()}" },
+                new Caller("mia"));
+        },
         ["perspective.registry.v1.ModelRegistryService/RetireModel"] = async w =>
         {
             var model = (await w.RegistryClient.RegisterModelAsync(Registration(), World.As("mia"), cancellationToken: World.Ct)).Model;
