@@ -30,10 +30,18 @@ public sealed class GovernanceAttackTests(TestInfrastructure infrastructure) : P
         await AtAsync(Time(p.Timeline.VotingStartsAt));
 
         var first = await VoteAsync("bob", p.ProposalId, VoteSupport.For);
-        var second = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest { RequestId = Guid.NewGuid().ToString(), ProposalId = p.ProposalId,
-            Support = VoteSupport.Against }, As("bob"), cancellationToken: Ct));
-        var third = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest { RequestId = Guid.NewGuid().ToString(), ProposalId = p.ProposalId,
-            Support = VoteSupport.For }, As("bob"), cancellationToken: Ct));
+        var second = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            ProposalId = p.ProposalId,
+            Support = VoteSupport.Against
+        }, As("bob"), cancellationToken: Ct));
+        var third = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            ProposalId = p.ProposalId,
+            Support = VoteSupport.For
+        }, As("bob"), cancellationToken: Ct));
 
         Assert.Equal(300_000, first.Vote.Weight);
         Assert.Equal((StatusCode.AlreadyExists, StatusCode.AlreadyExists), (second.StatusCode, third.StatusCode));
@@ -52,8 +60,12 @@ public sealed class GovernanceAttackTests(TestInfrastructure infrastructure) : P
         await SendPovAsync("bob", "carol", 200_000);
         await SendPovAsync("bob", "dave", 100_000);
         var carol = await VoteAsync("carol", p.ProposalId, VoteSupport.For);
-        var dave = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest { RequestId = Guid.NewGuid().ToString(), ProposalId = p.ProposalId,
-            Support = VoteSupport.For }, As("dave"), cancellationToken: Ct));
+        var dave = await RejectedAsync(Client.CastVoteAsync(new CastVoteRequest
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            ProposalId = p.ProposalId,
+            Support = VoteSupport.For
+        }, As("dave"), cancellationToken: Ct));
 
         Assert.Equal((300_000L, 100_000L), (bob.Vote.Weight, carol.Vote.Weight));
         Assert.Equal(StatusCode.FailedPrecondition, dave.StatusCode);
