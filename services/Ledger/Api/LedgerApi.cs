@@ -470,6 +470,8 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         {
             throw DomainException.InvalidArgument(field, "is required (at most 200 characters)");
         }
+        // A NUL would otherwise reach the writer's SQL and fail the whole batch as "could not commit, retry".
+        TextRules.Line(field, value);
     }
 
     private static DateTimeOffset RequiredTime(string field, Timestamp? value)

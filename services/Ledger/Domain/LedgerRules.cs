@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.Ledger.Domain;
@@ -70,6 +71,7 @@ public static partial class LedgerRules
         {
             throw DomainException.InvalidArgument(field, $"must be at most {MemoLengthMax} characters");
         }
+        TextRules.Text(field, value);
     }
 
     public static void PositiveAmount(string field, long value)
@@ -109,6 +111,7 @@ public static partial class LedgerRules
         {
             throw DomainException.InvalidArgument("name", $"is required, at most {AssetNameLengthMax} characters");
         }
+        TextRules.Line("name", name);
         if (decimals is < 0 or > DecimalsMax)
         {
             throw DomainException.InvalidArgument("decimals", $"must be 0 to {DecimalsMax}");

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Perspective.Contracts.Events.Registry.V1;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.ModelRegistry.Domain;
@@ -53,6 +54,7 @@ public static partial class ModelRules
         {
             throw DomainException.InvalidArgument("token.name", $"is required, at most {TokenNameLengthMax} characters");
         }
+        TextRules.Line("token.name", model.TokenName);
         if (model.TokenDecimals is < 0 or > DecimalsMax)
         {
             throw DomainException.InvalidArgument("token.decimals", $"must be 0 to {DecimalsMax}");
@@ -75,6 +77,7 @@ public static partial class ModelRules
             // Leading or trailing blanks would let "Model" and "Model " pass as different names.
             throw DomainException.InvalidArgument("name", "must not start or end with white space");
         }
+        TextRules.Line("name", name);
     }
 
     public static void Description(string field, string description)
@@ -83,6 +86,7 @@ public static partial class ModelRules
         {
             throw DomainException.InvalidArgument(field, $"must be at most {DescriptionLengthMax} characters");
         }
+        TextRules.Text(field, description);
     }
 
     public static void Reason(string field, string reason)
@@ -91,6 +95,7 @@ public static partial class ModelRules
         {
             throw DomainException.InvalidArgument(field, $"must be at most {ReasonLengthMax} characters");
         }
+        TextRules.Text(field, reason);
     }
 
     public static void Account(string field, string account)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Perspective.Contracts.Gateway.V1;
 using Perspective.Contracts.Ledger.V1;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Auth;
 using Perspective.ServiceDefaults.Errors;
 using Perspective.ServiceDefaults.Messaging;
@@ -286,6 +287,7 @@ public sealed class MeteredService(
         {
             throw DomainException.InvalidArgument("reason", $"must be at most {GatewayRules.ReasonLengthMax} characters");
         }
+        TextRules.Text("reason", request.Reason);
         var contentHash = GatewayRules.ContentHash(request, caller.Account);
         if (await ReplayAsync(requestId, contentHash, CancelUsageResponse.Parser, cancellationToken) is { } replay)
         {

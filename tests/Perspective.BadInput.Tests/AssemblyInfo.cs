@@ -1,0 +1,3 @@
+using Perspective.Testing;
+
+[assembly: AssemblyFixture(typeof(TestInfrastructure))]
