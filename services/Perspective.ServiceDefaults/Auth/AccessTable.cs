@@ -53,6 +53,7 @@ public sealed class AccessTable
         yield return Open(Grpc.Health.V1.Health.Descriptor, "Check");
         yield return Open(Grpc.Health.V1.Health.Descriptor, "Watch");
         yield return Open(Grpc.Reflection.V1Alpha.ServerReflection.Descriptor, "ServerReflectionInfo");
+        yield return Open(Grpc.Reflection.V1.ServerReflection.Descriptor, "ServerReflectionInfo");
 
         // ------------------------------------------------------------------ Ledger
         var ledger = LedgerService.Descriptor;
