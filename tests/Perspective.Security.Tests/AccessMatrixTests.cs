@@ -41,6 +41,7 @@ public sealed class AccessMatrixTests(SecurityPlatform platform)
             var request = Requests.Build(platform, method, caller);
             var status = await Requests.CallAsync(invoker, method, request, caller.Headers, cancellationToken: TestContext.Current.CancellationToken);
             var line = $"{caller.Name}: expected {expected} ({why}), got {status.StatusCode} \"{status.Detail}\"";
+            TestContext.Current.TestOutputHelper?.WriteLine(line);
             switch (expected)
             {
                 case Outcome.Unauthenticated when status.StatusCode != StatusCode.Unauthenticated:

@@ -38,6 +38,7 @@ public static class Callers
         new("provider for a model it does not serve", TestTokens.Create("prov-other", [Roles.Provider]), true, "prov-other", [Roles.Provider], "prov-other", "alice"),
         new("provider for its own model", TestTokens.Create(SecurityPlatform.Provider, [Roles.Provider]), true, SecurityPlatform.Provider, [Roles.Provider],
             SecurityPlatform.Provider, "alice"),
+        new("admin on its own account", TestTokens.Create("root", [Roles.Admin]), true, "root", [Roles.Admin], "root", "root"),
         new("admin on another account", TestTokens.Create("root", [Roles.Admin]), true, "root", [Roles.Admin], "bob", "bob"),
         new("service on another account", TestTokens.Create("service:test", [Roles.Service]), true, "service:test", [Roles.Service], "bob", "bob"),
     ];
@@ -49,7 +50,13 @@ public static class Callers
         var header = JsonSerializer.Serialize(new Dictionary<string, object> { ["alg"] = "none", ["typ"] = "JWT" });
         var payload = JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["sub"] = subject, ["role"] = role, ["iss"] = "perspective", ["aud"] = "perspective", ["iat"] = now, ["nbf"] = now - 60, ["exp"] = now + 3600,
+            ["sub"] = subject,
+            ["role"] = role,
+            ["iss"] = "perspective",
+            ["aud"] = "perspective",
+            ["iat"] = now,
+            ["nbf"] = now - 60,
+            ["exp"] = now + 3600,
         });
         return $"{Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(header))}.{Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(payload))}.";
     }

@@ -77,14 +77,14 @@ public static class Requests
 
     private static object? Value(SecurityPlatform platform, MethodDescriptor method, FieldDescriptor field, CallerCase caller, string? owner, string path,
         int depth) => field.FieldType switch
-    {
-        FieldType.String => Text(platform, method, field.Name, caller, owner, path),
-        FieldType.Int64 or FieldType.Int32 or FieldType.UInt32 or FieldType.UInt64 or FieldType.SInt64 or FieldType.SInt32 => Number(field),
-        FieldType.Bool => false,
-        FieldType.Enum => field.EnumType.Values.Count > 1 ? field.EnumType.Values[1].Number : 0,
-        FieldType.Message when depth < DepthMax => Fill(platform, method, field.MessageType, caller, owner, path + ".", depth + 1),
-        _ => null,
-    };
+        {
+            FieldType.String => Text(platform, method, field.Name, caller, owner, path),
+            FieldType.Int64 or FieldType.Int32 or FieldType.UInt32 or FieldType.UInt64 or FieldType.SInt64 or FieldType.SInt32 => Number(field),
+            FieldType.Bool => false,
+            FieldType.Enum => field.EnumType.Values.Count > 1 ? field.EnumType.Values[1].Number : 0,
+            FieldType.Message when depth < DepthMax => Fill(platform, method, field.MessageType, caller, owner, path + ".", depth + 1),
+            _ => null,
+        };
 
     private static object Number(FieldDescriptor field)
     {

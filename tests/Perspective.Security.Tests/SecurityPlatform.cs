@@ -173,16 +173,31 @@ public sealed class SecurityPlatform : IAsyncLifetime
         var carol = As("carol");
         HoldId = (await ledger.CreateHoldAsync(new CreateHoldRequest
         {
-            RequestId = Guid.NewGuid().ToString(), FromAccount = "carol", ToAccount = "bob", Asset = "POV", Amount = 5, ExpiresAt = expires,
+            RequestId = Guid.NewGuid().ToString(),
+            FromAccount = "carol",
+            ToAccount = "bob",
+            Asset = "POV",
+            Amount = 5,
+            ExpiresAt = expires,
         }, carol, cancellationToken: Ct)).Hold.HoldId;
         LockId = (await ledger.LockAsync(new LockRequest
         {
-            RequestId = Guid.NewGuid().ToString(), Account = "carol", Asset = "POV", Amount = 5, Until = expires,
+            RequestId = Guid.NewGuid().ToString(),
+            Account = "carol",
+            Asset = "POV",
+            Amount = 5,
+            Until = expires,
         }, carol, cancellationToken: Ct)).Lock.LockId;
         OfferId = (await ledger.CreateSwapOfferAsync(new CreateSwapOfferRequest
         {
-            RequestId = Guid.NewGuid().ToString(), MakerAccount = "carol", GiveAsset = "POV", GiveAmount = 5, WantAsset = ModelToken, WantAmount = 1,
-            CounterpartyAccount = Creator, ExpiresAt = expires,
+            RequestId = Guid.NewGuid().ToString(),
+            MakerAccount = "carol",
+            GiveAsset = "POV",
+            GiveAmount = 5,
+            WantAsset = ModelToken,
+            WantAmount = 1,
+            CounterpartyAccount = Creator,
+            ExpiresAt = expires,
         }, carol, cancellationToken: Ct)).Offer.OfferId;
 
         var platform = new PlatformGovernanceService.PlatformGovernanceServiceClient(Platform.Channel);

@@ -21,6 +21,7 @@ public sealed class AccessTable
     private static readonly string[] UserOrProvider = [Auth.Roles.User, Auth.Roles.Provider];
     private static readonly string[] ServiceOrAdmin = [Auth.Roles.Service, Auth.Roles.Admin];
     private static readonly string[] ServiceOnly = [Auth.Roles.Service];
+    private static readonly string[] Movers = [Auth.Roles.User, Auth.Roles.Provider, Auth.Roles.Service];
 
     private readonly Dictionary<string, AccessRule> rules;
 
@@ -64,17 +65,18 @@ public sealed class AccessTable
         {
             yield return Rule(ledger, read, Any);
         }
-        // Moving value: from the caller's own account; a service moves for others (issuance accounts never move by transfer).
-        yield return Rule(ledger, "Transfer", Any, new OwnerRule("from_account", ServiceOnly));
-        yield return Rule(ledger, "TransferBatch", Any, new OwnerRule("legs.from_account", ServiceOnly));
-        yield return Rule(ledger, "CreateHold", Any, new OwnerRule("from_account", ServiceOnly));
+        // Moving value (ledger.proto): users and providers from their own account, a service from any (issuance accounts
+        // never move by transfer). Admin is for bootstrap (CreateAsset) and moves nothing.
+        yield return Rule(ledger, "Transfer", Movers, new OwnerRule("from_account", ServiceOnly));
+        yield return Rule(ledger, "TransferBatch", Movers, new OwnerRule("legs.from_account", ServiceOnly));
+        yield return Rule(ledger, "CreateHold", Movers, new OwnerRule("from_account", ServiceOnly));
         yield return Rule(ledger, "PostHold", Any, resource: ResourceRules.HoldCreatorOrService);
         yield return Rule(ledger, "VoidHold", Any, resource: ResourceRules.HoldCreatorOrService);
-        // Locking and offering are commitments only the owner makes for itself: no role acts for another account.
-        yield return Rule(ledger, "Lock", Any, new OwnerRule("account", []));
+        // Locking and trading are commitments only a user or provider makes, for itself: no role acts for another account.
+        yield return Rule(ledger, "Lock", UserOrProvider, new OwnerRule("account", []));
         yield return Rule(ledger, "Unlock", Any, resource: ResourceRules.LockOwnerOrService);
-        yield return Rule(ledger, "CreateSwapOffer", Any, new OwnerRule("maker_account", []));
-        yield return Rule(ledger, "AcceptSwapOffer", Any, new OwnerRule("taker_account", []), ResourceRules.OfferTaker);
+        yield return Rule(ledger, "CreateSwapOffer", UserOrProvider, new OwnerRule("maker_account", []));
+        yield return Rule(ledger, "AcceptSwapOffer", UserOrProvider, new OwnerRule("taker_account", []), ResourceRules.OfferTaker);
         yield return Rule(ledger, "CancelSwapOffer", Any, resource: ResourceRules.OfferMaker);
 
         // ------------------------------------------------------------------ ModelRegistry
