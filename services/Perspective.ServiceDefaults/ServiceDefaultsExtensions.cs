@@ -34,10 +34,15 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorInterceptor>();
+            // Inside the error interceptor, so a refusal becomes PERMISSION_DENIED with its rule.
+            grpc.Interceptors.Add<AccessInterceptor>();
             grpc.EnableDetailedErrors = false;
             grpc.MaxReceiveMessageSize = MaxMessageBytes;
             grpc.MaxSendMessageSize = MaxMessageBytes;
         });
+        // Who may call what (Auth/AccessTable.cs); a host with its own services (a test probe) registers a larger table.
+        builder.Services.TryAddSingleton(AccessTable.Platform);
+        builder.Services.AddHostedService<AccessTableCheck>();
         builder.Services.AddGrpcReflection();
         builder.AddPerspectiveTelemetry(service);
         builder.AddPerspectiveDatabase();

@@ -12,13 +12,12 @@ using Perspective.ServiceDefaults.Errors;
 namespace Perspective.Ledger.Api;
 
 /// <summary>
-/// gRPC endpoints of <c>perspective.ledger.v1.LedgerService</c>: check input and caller, hand changes to the
-/// single writer, read committed state. RPCs not overridden here answer UNIMPLEMENTED until their issue lands.
+/// gRPC endpoints of <c>perspective.ledger.v1.LedgerService</c>: check input, hand changes to the single writer, read
+/// committed state. Who may call what, and for which account, is the access table's (ServiceDefaults Auth/AccessTable.cs). RPCs not overridden here answer UNIMPLEMENTED until their issue lands.
 /// </summary>
 [Authorize(Policy = AuthPolicies.KnownRole)]
 public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerService.LedgerServiceBase
 {
-    [Authorize(Roles = $"{Roles.Service},{Roles.Admin}")]
     public override async Task<CreateAssetResponse> CreateAsset(CreateAssetRequest request, ServerCallContext context)
     {
         LedgerRules.RequestId("request_id", request.RequestId);
@@ -53,7 +52,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
     {
         LedgerRules.RequestId("request_id", request.RequestId);
         LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
-        MayDebit(context, request.FromAccount);
         var leg = new LegInput(request.RequestId, request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
         var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), [leg], IsBatch: false);
         return (TransferResponse)await writer.SubmitAsync(command, context.CancellationToken);
@@ -76,7 +74,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
                 throw DomainException.InvalidArgument($"legs[{i}].transfer_id", "appears twice in the batch");
             }
             LedgerRules.Leg($"legs[{i}].", leg.FromAccount, leg.ToAccount, leg.Asset, leg.Amount, leg.Memo);
-            MayDebit(context, leg.FromAccount);
         }
         var legs = request.Legs.Select(l => new LegInput(l.TransferId, l.FromAccount, l.ToAccount, l.Asset, l.Amount, l.Memo)).ToList();
         var command = new TransferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), legs, IsBatch: true);
@@ -186,7 +183,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.RequestId("request_id", request.RequestId);
         LedgerRules.Leg("", request.FromAccount, request.ToAccount, request.Asset, request.Amount, request.Memo);
         var expiresAt = RequiredTime("expires_at", request.ExpiresAt);
-        MayDebit(context, request.FromAccount);
         var command = new CreateHoldCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), ActorOf(context), request.FromAccount, request.ToAccount,
             request.Asset, request.Amount, expiresAt, request.Memo);
         return (CreateHoldResponse)await writer.SubmitAsync(command, context.CancellationToken);
@@ -235,11 +231,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.PositiveAmount("amount", request.Amount);
         LedgerRules.Memo("memo", request.Memo);
         var until = RequiredTime("until", request.Until);
-        // Locking is a commitment only the owner makes for itself.
-        if (context.Caller().Account != request.Account)
-        {
-            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may lock only its own account");
-        }
         var command = new LockCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.Account, request.Asset, request.Amount, until, request.Memo);
         return (LockResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
@@ -300,10 +291,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
             throw DomainException.InvalidArgument("maker_account", "issuance accounts move only when an asset is created");
         }
         var expiresAt = RequiredTime("expires_at", request.ExpiresAt);
-        if (context.Caller().Account != request.MakerAccount)
-        {
-            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may make offers only from its own account");
-        }
         var command = new CreateSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.MakerAccount, request.GiveAsset, request.GiveAmount,
             request.WantAsset, request.WantAmount, request.CounterpartyAccount, expiresAt, request.Memo);
         return (CreateSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
@@ -314,10 +301,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
         LedgerRules.RequestId("request_id", request.RequestId);
         RequiredId("offer_id", request.OfferId);
         LedgerRules.Account("taker_account", request.TakerAccount);
-        if (context.Caller().Account != request.TakerAccount)
-        {
-            throw DomainException.PermissionDenied($"caller {context.Caller().Account} may accept offers only for its own account");
-        }
         var command = new AcceptSwapOfferCommand(request.RequestId, LedgerCommand.HashOf(request, context.Caller().Account), request.TakerAccount, request.OfferId);
         return (AcceptSwapOfferResponse)await writer.SubmitAsync(command, context.CancellationToken);
     }
@@ -499,10 +482,6 @@ public sealed class LedgerApi(LedgerWriter writer, LedgerReads reads) : LedgerSe
 
     private async Task<Receipt?> ReceiptAsync(long? sequence, ServerCallContext context) =>
         await reads.EntryAsync(sequence, context.CancellationToken) is { } entry ? LedgerMapping.Receipt(entry.Sequence, entry.Hash, entry.CommittedAt) : null;
-
-    /// <summary>The caller may debit its own account; the service role any account (issuance accounts never move by transfer).</summary>
-    private static void MayDebit(ServerCallContext context, string account) =>
-        context.Caller().RequireAccountOrRole(account, Roles.Service);
 
     private async Task SnapshotSequence(long sequence, ServerCallContext context)
     {

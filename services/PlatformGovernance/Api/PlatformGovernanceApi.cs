@@ -41,7 +41,7 @@ public sealed class PlatformGovernanceApi(
 
     public override async Task<CreateProposalResponse> CreateProposal(CreateProposalRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var caller = context.Caller();
         var requestId = Rules.RequestId(request.RequestId);
         Rules.Title(request.Title);
         Rules.Description(request.Description);

