@@ -22,6 +22,22 @@ public sealed class ErrorTests(TestInfrastructure infrastructure) : ProbeTestBas
         Assert.DoesNotContain("hunter2", error.Trailers.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_refusal_quoting_huge_input_is_cut_so_the_client_still_reads_the_refusal()
+    {
+        // Unbounded, the message would exceed the client's HTTP/2 header limit and arrive as UNAVAILABLE.
+        var message = "account: " + new string('x', 100_000) + " is unknown";
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.RejectAsync(new RejectRequest { Kind = "InvalidArgument", Message = message }, User,
+                cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("account: xxx", error.Status.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("… (message cut)", error.Status.Detail, StringComparison.Ordinal);
+        Assert.True(error.Status.Detail.Length < 1100, $"{error.Status.Detail.Length} characters");
+    }
+
     [Theory]
     [InlineData("InvalidArgument", "amount: must be positive", StatusCode.InvalidArgument)]
     [InlineData("NotFound", "model m-1 not found", StatusCode.NotFound)]

@@ -73,7 +73,7 @@ public sealed class AccessInterceptor(AccessTable table) : Interceptor
             var account = value.Length == 0 && owner.EmptyIsCaller ? caller.Account : value;
             if (account != caller.Account)
             {
-                var shown = account.Length == 0 ? "''" : account;
+                var shown = account.Length switch { 0 => "''", > 64 => string.Concat(account.AsSpan(0, 64), "…"), _ => account };
                 throw DomainException.PermissionDenied($"role {roles} may not call {rule.Name} for account {shown}: {owner}");
             }
         }

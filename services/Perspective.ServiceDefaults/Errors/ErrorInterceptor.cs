@@ -99,7 +99,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         switch (ex)
         {
             case DomainException domain:
-                return new RpcException(new Status(ToStatusCode(domain.Kind), domain.Message));
+                return new RpcException(new Status(ToStatusCode(domain.Kind), Bounded(domain.Message)));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
             case NpgsqlException database when DatabaseFailures.IsUnavailable(database):
@@ -143,4 +143,14 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method} (trace id {TraceId})")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string traceId);
+
+    /// <summary>
+    /// A message may quote the caller's input, and it travels in an HTTP/2 trailer: a client refuses headers over its
+    /// limit (16 KB in grpc-dotnet) and would see UNAVAILABLE instead of the refusal. The start, which names the field
+    /// or rule, is kept.
+    /// </summary>
+    internal static string Bounded(string message) =>
+        message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength), "… (message cut)");
+
+    private const int MaxMessageLength = 1000;
 }
