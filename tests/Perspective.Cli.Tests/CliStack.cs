@@ -7,8 +7,8 @@ using Perspective.Governance.Engine;
 using Perspective.Ledger;
 using Perspective.ModelRegistry;
 using Perspective.SubDaoGovernance;
-using Perspective.Treasury;
 using Perspective.Testing;
+using Perspective.Treasury;
 using Perspective.UsageGateway;
 using Spectre.Console.Testing;
 
