@@ -170,7 +170,7 @@ public sealed class Auditor
             claimed.Add(payment.LedgerTransferId, payment.PaymentId);
             if (!credits.TryGetValue(payment.LedgerTransferId, out var credit))
             {
-                offenders.Add($"payment {payment.PaymentId} ({payment.Amount} POV, model {payment.ModelId}) has no Ledger transfer: no usage credit {payment.LedgerTransferId} to {Ledgers.TreasuryAccount(payment.ModelId)}");
+                offenders.Add($"payment {payment.PaymentId} ({payment.Amount} POV base units, model {payment.ModelId}) has no Ledger transfer: no usage credit {payment.LedgerTransferId} to {Ledgers.TreasuryAccount(payment.ModelId)}");
             }
             else if (credit.ToAccount != Ledgers.TreasuryAccount(payment.ModelId))
             {
@@ -196,7 +196,7 @@ public sealed class Auditor
                 inFlight++;
                 continue;
             }
-            offenders.Add($"Ledger transfer {credit.TransferId} ({credit.Amount} POV to {credit.ToAccount}, sequence {credit.Receipt.Sequence}) has no gateway payment");
+            offenders.Add($"Ledger transfer {credit.TransferId} ({credit.Amount} POV base units to {credit.ToAccount}, sequence {credit.Receipt.Sequence}) has no gateway payment");
         }
         var figures = $"{seen.Count} payment(s) of {payments.Count} model(s), {credits.Count} Ledger usage credit(s) at sequence {head}: {matched} matched, "
             + $"{free} free, {inFlight} credit(s) in flight, {beyondHead} beyond the head";
@@ -235,7 +235,7 @@ public sealed class Auditor
             {
                 if (old.Count > 0)
                 {
-                    offenders.Add($"model {view.ModelId}: no treasury, the Ledger has {old.Count} usage credit(s) of {ledgerOld} POV");
+                    offenders.Add($"model {view.ModelId}: no treasury, the Ledger has {old.Count} usage credit(s) of {ledgerOld} POV base units");
                 }
                 continue;
             }
@@ -252,7 +252,7 @@ public sealed class Auditor
             }
             if (t.LifetimeRevenue < ledgerOld || t.LifetimeRevenue > ledgerAll)
             {
-                offenders.Add($"model {view.ModelId}: treasury revenue {t.LifetimeRevenue} POV, Ledger usage credits {ledgerAll} POV"
+                offenders.Add($"model {view.ModelId}: treasury revenue {t.LifetimeRevenue} POV base units, Ledger usage credits {ledgerAll} POV base units"
                     + (ledgerAll != ledgerOld ? $" ({ledgerAll - ledgerOld} of them in flight)" : ""));
             }
             var free = freeByModel.GetValueOrDefault(view.ModelId);
@@ -270,7 +270,7 @@ public sealed class Auditor
                     + (listed.Length > 0 ? $": {listed}" : ""));
             }
         }
-        var figures = $"{opened} treasury(ies), revenue {treasuryTotal} POV, Ledger usage credits {ledgerTotal} POV ({inFlight} credit(s) in flight)";
+        var figures = $"{opened} treasury(ies), revenue {treasuryTotal} POV base units, Ledger usage credits {ledgerTotal} POV base units ({inFlight} credit(s) in flight)";
         return offenders.Count == 0
             ? Pass(AuditCheckNames.Revenue, figures)
             : Fail(AuditCheckNames.Revenue, $"{offenders.Describe("difference(s)")} — {figures}");
@@ -313,7 +313,7 @@ public sealed class Auditor
                         failed++;
                         if (d.AmountPaid != 0 || d.LinesPaid != 0)
                         {
-                            offenders.Add($"distribution {d.DistributionId} FAILED but paid {d.AmountPaid} POV in {d.LinesPaid} line(s)");
+                            offenders.Add($"distribution {d.DistributionId} FAILED but paid {d.AmountPaid} POV base units in {d.LinesPaid} line(s)");
                         }
                         break;
                     default:
@@ -370,7 +370,7 @@ public sealed class Auditor
             }
             else if (transfer.FromAccount != transfers.Account || transfer.ToAccount != line.HolderAccount || transfer.Asset != Ledgers.Pov || transfer.Amount != line.Share)
             {
-                offenders.Add($"{where}: share {line.Share} POV, Ledger transfer {transfer.TransferId} moved {transfer.Amount} {transfer.Asset} from {transfer.FromAccount} to {transfer.ToAccount}");
+                offenders.Add($"{where}: share {line.Share} POV base units, Ledger transfer {transfer.TransferId} moved {transfer.Amount} {transfer.Asset} base units from {transfer.FromAccount} to {transfer.ToAccount}");
             }
             else if (transfer.Receipt.Sequence != line.LedgerSequence)
             {

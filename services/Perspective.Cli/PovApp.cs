@@ -43,7 +43,7 @@ public static class PovApp
             .WithExample("balance").WithExample("balance", "bob", "--asset", "POV");
         config.AddCommand<BalancesCommand>("balances").WithDescription("Every asset an account holds")
             .WithExample("balances").WithExample("balances", "treasury:<model-id>", "--json");
-        config.AddCommand<TransferCommand>("transfer").WithDescription("Move an amount of an asset from your account")
+        config.AddCommand<TransferCommand>("transfer").WithDescription("Move an amount (in base units) of an asset from your account")
             .WithExample("transfer", "bob", "2500").WithExample("transfer", "bob", "100", "--asset", "MYMODEL", "--memo", "thanks")
             .WithExample("transfer", "bob", "2500", "--request-id", "3f0c7c1e-5b7e-4c59-9a55-2d1f0e3a8b11");
         config.AddBranch("transfers", b =>
@@ -70,7 +70,7 @@ public static class PovApp
         config.AddBranch("swaps", b =>
         {
             b.SetDescription("Over-the-counter swap offers (escrowed on the Ledger)");
-            b.AddCommand<SwapCreateCommand>("create").WithDescription("Offer an amount of one asset for an amount of another")
+            b.AddCommand<SwapCreateCommand>("create").WithDescription("Offer an amount of one asset for an amount of another (both in base units)")
                 .WithExample("swaps", "create", "--give", "5000:MYMODEL", "--want", "2500:POV")
                 .WithExample("swaps", "create", "--give", "100:POV", "--want", "300:MYMODEL", "--to", "bob", "--expires", "2h");
             b.AddCommand<SwapAcceptCommand>("accept").WithDescription("Take an open offer (both legs in one journal entry)")

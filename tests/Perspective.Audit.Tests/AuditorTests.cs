@@ -28,7 +28,7 @@ public sealed class AuditorTests(AuditWorld world)
         Assert.Contains($"{head} entries verified, sequences 1..{head}", report.Check(AuditCheckNames.Journal).Detail);
         Assert.Contains("4 payment(s) of 1 model(s), 4 Ledger usage credit(s)", report.Check(AuditCheckNames.Payments).Detail);
         Assert.Contains("4 matched", report.Check(AuditCheckNames.Payments).Detail);
-        Assert.Contains($"revenue {AuditWorld.Revenue} POV, Ledger usage credits {AuditWorld.Revenue} POV", report.Check(AuditCheckNames.Revenue).Detail);
+        Assert.Contains($"revenue {AuditWorld.Revenue} POV base units, Ledger usage credits {AuditWorld.Revenue} POV base units", report.Check(AuditCheckNames.Revenue).Detail);
         Assert.Contains("1 completed (2 lines), 0 failed, 0 in progress", report.Check(AuditCheckNames.Distributions).Detail);
         Assert.Contains("platform 0 unsent", report.Check(AuditCheckNames.Outbox).Detail);
     }
@@ -74,7 +74,7 @@ public sealed class AuditorTests(AuditWorld world)
 
         var check = await AuditAssert.OnlyFailsAsync(world.Targets, AuditCheckNames.Payments, cancellationToken: Ct);
 
-        Assert.StartsWith($"1 difference(s): payment {ghost} ({AuditWorld.Charge} POV, model {world.ModelId}) has no Ledger transfer: no usage credit {transfer}", check.Detail);
+        Assert.StartsWith($"1 difference(s): payment {ghost} ({AuditWorld.Charge} POV base units, model {world.ModelId}) has no Ledger transfer: no usage credit {transfer}", check.Detail);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class AuditorTests(AuditWorld world)
 
         var check = await AuditAssert.OnlyFailsAsync(world.Targets, AuditCheckNames.Payments, cancellationToken: Ct);
 
-        Assert.StartsWith($"1 difference(s): Ledger transfer {payment.LedgerTransferId} ({AuditWorld.Charge} POV to treasury:{world.ModelId}, sequence {payment.LedgerSequence}) has no gateway payment",
+        Assert.StartsWith($"1 difference(s): Ledger transfer {payment.LedgerTransferId} ({AuditWorld.Charge} POV base units to treasury:{world.ModelId}, sequence {payment.LedgerSequence}) has no gateway payment",
             check.Detail);
     }
 
@@ -121,7 +121,7 @@ public sealed class AuditorTests(AuditWorld world)
 
         var check = await AuditAssert.OnlyFailsAsync(world.Targets, AuditCheckNames.Revenue, cancellationToken: Ct);
 
-        Assert.Contains($"model {world.ModelId}: treasury revenue {AuditWorld.Revenue + AuditWorld.Charge} POV, Ledger usage credits {AuditWorld.Revenue} POV", check.Detail);
+        Assert.Contains($"model {world.ModelId}: treasury revenue {AuditWorld.Revenue + AuditWorld.Charge} POV base units, Ledger usage credits {AuditWorld.Revenue} POV base units", check.Detail);
         Assert.Contains($"model {world.ModelId}: treasury counted 5 payment(s), the Ledger has 4 usage credit(s)", check.Detail);
     }
 
@@ -144,7 +144,7 @@ public sealed class AuditorTests(AuditWorld world)
 
         var check = await AuditAssert.OnlyFailsAsync(world.Targets, AuditCheckNames.Revenue, cancellationToken: Ct);
 
-        Assert.Contains($"treasury revenue {AuditWorld.Revenue - AuditWorld.Charge} POV, Ledger usage credits {AuditWorld.Revenue} POV", check.Detail);
+        Assert.Contains($"treasury revenue {AuditWorld.Revenue - AuditWorld.Charge} POV base units, Ledger usage credits {AuditWorld.Revenue} POV base units", check.Detail);
         Assert.Contains($"ReconcileTreasury found 1 difference(s), treasury {AuditWorld.Revenue - AuditWorld.Charge} vs Ledger {AuditWorld.Revenue}: missing in treasury payment ? transfer {payment.LedgerTransferId}",
             check.Detail);
     }
@@ -162,8 +162,8 @@ public sealed class AuditorTests(AuditWorld world)
         // dave holds a quarter of the tokens: 50 of the 200 POV.
         Assert.Contains($"distribution {id}: lines sum to {AuditWorld.Distributed + 1}, amount {AuditWorld.Distributed}", check.Detail);
         Assert.Contains($"distribution {id}: lines digest {world.Distribution.LinesDigest}, recomputed from the lines ", check.Detail);
-        Assert.Contains($"distribution {id} line dave: share 51 POV, Ledger transfer ", check.Detail);
-        Assert.Contains(" moved 50 POV from treasury:", check.Detail);
+        Assert.Contains($"distribution {id} line dave: share 51 POV base units, Ledger transfer ", check.Detail);
+        Assert.Contains(" moved 50 POV base units from treasury:", check.Detail);
     }
 
     [Fact]

@@ -8,13 +8,14 @@ using Perspective.Ledger;
 using Perspective.ModelRegistry;
 using Perspective.SubDaoGovernance;
 using Perspective.Testing;
+using Perspective.Treasury;
 using Perspective.UsageGateway;
 using Spectre.Console.Testing;
 
 namespace Perspective.Cli.Tests;
 
 /// <summary>
-/// A Ledger (POV at genesis: 1,000,000 each to alice, bob, dave and erin), a ModelRegistry and a UsageGateway, started
+/// A Ledger (POV at genesis: 1,000,000 each to alice, bob, dave and erin), a ModelRegistry, a UsageGateway, a sub-DAO and a Treasury, started
 /// once for the test class on one virtual host, and a way to run <c>pov</c> in-process against them.
 /// </summary>
 public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -31,6 +32,8 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
     public ServiceUnderTest Gateway { get; private set; } = null!;
 
     public ServiceUnderTest SubDao { get; private set; } = null!;
+
+    public ServiceUnderTest Treasury { get; private set; } = null!;
 
     /// <summary>The sub-DAO's clock; the test moves it and runs scheduler passes (<see cref="StepAsync"/>).</summary>
     public FakeTimeProvider GovernanceClock { get; } = new(DateTimeOffset.UtcNow);
@@ -73,6 +76,8 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
                 ["Governance:DefaultSettings:GracePeriodSeconds"] = "3600",
                 ["Governance:DefaultSettings:LateQuorumExtensionSeconds"] = "0",
             }, broker));
+        Treasury = await Start(ServiceUnderTest.StartAsync(TreasuryHost.Build, infrastructure, await infrastructure.CreateDatabaseAsync("treasury"),
+            settings: new Dictionary<string, string?> { ["Services:Ledger"] = Ledger.Address }, broker: broker));
     }
 
     private async Task<ServiceUnderTest> Start(Task<ServiceUnderTest> starting)
@@ -103,6 +108,7 @@ public sealed class CliStack(TestInfrastructure infrastructure) : IAsyncLifetime
             ["POV_REGISTRY_URL"] = Registry.Address,
             ["POV_GATEWAY_URL"] = Gateway.Address,
             ["POV_SUBDAO_URL"] = SubDao.Address,
+            ["POV_TREASURY_URL"] = Treasury.Address,
         };
         foreach (var (key, value) in env ?? new Dictionary<string, string>())
         {

@@ -42,13 +42,17 @@ public abstract class CliTestBase(CliStack stack) : IDisposable
         return JsonDocument.Parse(run.Output).RootElement;
     }
 
-    /// <summary>Registers a listed model as carol, provided by provider-1, at <paramref name="price"/> POV per request.</summary>
-    protected async Task<(string ModelId, string Symbol)> RegisterModelAsync(long price)
+    /// <summary>
+    /// Registers a listed model as carol, provided by provider-1, at <paramref name="price"/> POV base units per request; its
+    /// token has <paramref name="decimals"/> decimals and a supply of 1,000,000 base units, all carol's.
+    /// </summary>
+    protected async Task<(string ModelId, string Symbol)> RegisterModelAsync(long price, int decimals = 6)
     {
         var symbol = "M" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         await LoginAsync("carol", profile: "carol");
         var run = await Pov("models", "register", "--profile", "carol", "--name", $"model {symbol}", "--description", "a model for CLI tests",
-            "--provider", "provider-1", "--symbol", symbol, "--supply", "1000000", "--price", price.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+            "--provider", "provider-1", "--symbol", symbol, "--supply", "1000000", "--price", price.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--decimals", decimals.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
         return (Json(run).GetProperty("model").GetProperty("modelId").GetString()!, symbol);
     }
 

@@ -51,7 +51,7 @@ public sealed class GovernanceCommandTests(CliStack stack) : CliTestBase(stack)
         Assert.Equal(0, vote.ExitCode);
         Assert.Contains("carol voted FOR with weight 1,000,000", vote.Output, StringComparison.Ordinal);
         Assert.Contains("for 1,000,000 · against 0 · abstain 0 (1 votes)", shown.Output, StringComparison.Ordinal);
-        Assert.Contains("set usage fee to 8 POV per unit", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("set usage fee to 0.000008 POV per unit", shown.Output, StringComparison.Ordinal);
         Assert.Contains("for 1,000,000 100%", shown.Output, StringComparison.Ordinal);
         Assert.Contains("cheaper", shown.Output, StringComparison.Ordinal);
         Assert.Equal(0, watched.ExitCode);

@@ -14,10 +14,46 @@ public sealed class LedgerCommandTests(CliStack stack) : CliTestBase(stack)
         var run = await Pov("transfer", "bob", "1234", "--memo", "lunch");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("transferred 1,234 POV from alice to bob", run.Output, StringComparison.Ordinal);
+        // 1,234 base units of POV (6 decimals) are 0.001234 POV.
+        Assert.Contains("transferred 0.001234 POV from alice to bob", run.Output, StringComparison.Ordinal);
         Assert.True(Guid.TryParse(run.RequestId, out _));
         Assert.Equal(alice.Total - 1234, (await BalanceAsync("alice")).Total);
         Assert.Equal(bob.Total + 1234, (await BalanceAsync("bob")).Total);
+    }
+
+    [Fact]
+    public async Task A_transfer_of_1500_base_units_of_a_6_decimal_asset_is_shown_as_0_0015_in_every_view()
+    {
+        await LoginAsync("alice");
+
+        var run = await Pov("transfer", "bob", "1500");
+        var shown = await Pov("transfers", "show", run.RequestId);
+        var listed = await Pov("transfers", "list", "--account", "alice", "--limit", "1000");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("transferred 0.0015 POV from alice to bob at sequence ", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("1,500", run.Output, StringComparison.Ordinal);
+        Assert.Contains("amount: 0.0015 POV\n", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("\talice\tbob\t0.0015\tPOV\t", listed.Output.Split('\n').Single(l => l.Contains(run.RequestId, StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_with_0_decimals_is_shown_in_whole_units_and_a_6_decimal_one_with_its_fraction()
+    {
+        var (_, whole) = await RegisterModelAsync(price: 2, decimals: 0);
+        var (_, fine) = await RegisterModelAsync(price: 2);
+
+        var run = await Pov("transfer", "bob", "1500", "--asset", whole, "--profile", "carol");
+        var other = await Pov("transfer", "bob", "123457", "--asset", fine, "--profile", "carol");
+        var balances = await Pov("balances", "carol", "--profile", "carol");
+
+        Assert.Equal((0, 0), (run.ExitCode, other.ExitCode));
+        Assert.Contains($"transferred 1,500 {whole} from carol to bob", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"transferred 0.123457 {fine} from carol to bob", other.Output, StringComparison.Ordinal);
+        // carol minted 1,000,000 base units of each and gave 1,500 and 123,457 of them away.
+        Assert.Contains($"carol\t{whole}\t998,500\t998,500\t0\t0\t", balances.Output, StringComparison.Ordinal);
+        Assert.Contains($"carol\t{fine}\t0.876543\t0.876543\t0\t0\t", balances.Output, StringComparison.Ordinal);
+        Assert.Equal(1500, (await BalanceAsync("bob", whole)).Total);
     }
 
     [Fact]
@@ -53,9 +89,11 @@ public sealed class LedgerCommandTests(CliStack stack) : CliTestBase(stack)
 
         Assert.Equal(0, plain.ExitCode);
         Assert.StartsWith("account\tasset\ttotal\tavailable\theld\tlocked\tas of seq\n", plain.Output, StringComparison.Ordinal);
-        Assert.Contains($"erin\tPOV\t{total:N0}\t", plain.Output, StringComparison.Ordinal);
+        // Whole POV (6 decimals), computed here with decimal arithmetic as an independent oracle.
+        var whole = (total / 1_000_000m).ToString("#,0.######", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"erin\tPOV\t{whole}\t", plain.Output, StringComparison.Ordinal);
         Assert.Contains("╭", rich.Output, StringComparison.Ordinal);
-        Assert.Contains(total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), rich.Output, StringComparison.Ordinal);
+        Assert.Contains(whole, rich.Output, StringComparison.Ordinal);
         Assert.Equal(total.ToString(System.Globalization.CultureInfo.InvariantCulture), json.GetProperty("total").GetString());
     }
 

@@ -73,7 +73,8 @@ public sealed class UsageCommandTests(CliStack stack) : CliTestBase(stack)
         var tree = await Stack.RunAsync(Config, ["models", "show", model, "--profile", "carol"], rich: true);
 
         Assert.Equal(0, plain.ExitCode);
-        Assert.Contains($"token: {symbol} ({symbol} token), 1,000,000 base units, 6 decimals", plain.Output, StringComparison.Ordinal);
+        Assert.Contains($"token: {symbol} ({symbol} token), supply 1 {symbol} (1,000,000 base units, 6 decimals)", plain.Output, StringComparison.Ordinal);
+        Assert.Contains("price: 0.000003 POV per REQUEST", plain.Output, StringComparison.Ordinal);
         Assert.Contains("REGISTERED\tCREATOR\tLISTED", plain.Output, StringComparison.Ordinal);
         Assert.Contains("v1", tree.Output, StringComparison.Ordinal);
         Assert.Contains("REGISTERED", tree.Output, StringComparison.Ordinal);

@@ -16,6 +16,7 @@ namespace Perspective.Cli.Infrastructure;
 public sealed class Clients(ResolvedProfile profile) : IDisposable
 {
     private readonly Dictionary<string, GrpcChannel> channels = [];
+    private AssetDecimals? decimals;
 
     public ResolvedProfile Profile { get; } = profile;
 
@@ -30,6 +31,13 @@ public sealed class Clients(ResolvedProfile profile) : IDisposable
     public PlatformGovernanceService.PlatformGovernanceServiceClient Platform => new(Channel("platform"));
 
     public TreasuryService.TreasuryServiceClient Treasury => new(Channel("treasury"));
+
+    /// <summary>
+    /// What human output needs to show amounts in whole units: the decimals of <paramref name="assets"/>, each asked of
+    /// the Ledger once per command run.
+    /// </summary>
+    public Task<Money> MoneyAsync(CancellationToken ct, params IEnumerable<string> assets) =>
+        (decimals ??= new AssetDecimals(this)).LoadAsync(assets, ct);
 
     /// <summary>Token and deadline for one call.</summary>
     public CallOptions Call(CancellationToken cancellationToken)

@@ -53,7 +53,7 @@ public sealed class DaoShowCommand(CliContext cli) : PovCommand<DaoShowCommand.S
     internal static (string, string)[] Fields(GovernanceSettings g) =>
     [
         ("voting delay", Seconds(g.VotingDelaySeconds)), ("voting period", Seconds(g.VotingPeriodSeconds)),
-        ("quorum", Bps(g.QuorumBps)), ("pass threshold", Bps(g.PassThresholdBps)), ("proposal threshold", Show.Amount(g.ProposalThreshold)),
+        ("quorum", Bps(g.QuorumBps)), ("pass threshold", Bps(g.PassThresholdBps)), ("proposal threshold", Show.Count(g.ProposalThreshold)),
         ("execution delay", Seconds(g.ExecutionDelaySeconds)), ("grace period", Seconds(g.GracePeriodSeconds)),
         ("late quorum extension", Seconds(g.LateQuorumExtensionSeconds)),
     ];

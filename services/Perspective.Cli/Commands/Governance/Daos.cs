@@ -18,7 +18,8 @@ internal static class Daos
         {
             try
             {
-                return ProposalView.Of((await s.Clients.SubDao.GetProposalAsync(new SubDao.GetProposalRequest { ProposalId = id }, s.Clients.Call(ct))).Proposal);
+                var proposal = (await s.Clients.SubDao.GetProposalAsync(new SubDao.GetProposalRequest { ProposalId = id }, s.Clients.Call(ct))).Proposal;
+                return ProposalView.Of(proposal, await s.Clients.MoneyAsync(ct, Money.Pov));
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
             {
@@ -60,5 +61,6 @@ internal static class Daos
         ? ProposalView.Of((await s.Clients.Platform.CancelProposalAsync(
             new Platform.CancelProposalRequest { RequestId = requestId, ProposalId = proposal.Id, Reason = reason }, s.Clients.Call(ct))).Proposal)
         : ProposalView.Of((await s.Clients.SubDao.CancelProposalAsync(
-            new SubDao.CancelProposalRequest { RequestId = requestId, ProposalId = proposal.Id, Reason = reason }, s.Clients.Call(ct))).Proposal);
+            new SubDao.CancelProposalRequest { RequestId = requestId, ProposalId = proposal.Id, Reason = reason }, s.Clients.Call(ct))).Proposal,
+            await s.Clients.MoneyAsync(ct, Money.Pov));
 }

@@ -90,18 +90,19 @@ public sealed class ProposalListCommand(CliContext cli) : PovCommand<ProposalLis
                 PageSize = settings.Limit,
                 PageToken = settings.PageToken ?? "",
             }, s.Clients.Call(ct));
-            (proposals, next) = ([.. r.Proposals.Select(ProposalView.Of)], r.NextPageToken);
             if (s.Out.Json)
             {
                 s.Out.Message(r);
                 return;
             }
+            var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+            (proposals, next) = ([.. r.Proposals.Select(p => ProposalView.Of(p, money))], r.NextPageToken);
         }
         s.Out.Table("Proposals", ["proposal id", "dao", "title", "state", ">for", ">against", ">abstain", "voting ends"],
             proposals.Select(p => new[]
             {
-                p.Id, p.Dao, p.Title, Show.Enum(p.State), Show.Amount(p.Tally?.ForWeight ?? 0), Show.Amount(p.Tally?.AgainstWeight ?? 0),
-                Show.Amount(p.Tally?.AbstainWeight ?? 0), Show.Time(p.Timeline?.VotingEndsAt),
+                p.Id, p.Dao, p.Title, Show.Enum(p.State), Show.Count(p.Tally?.ForWeight ?? 0), Show.Count(p.Tally?.AgainstWeight ?? 0),
+                Show.Count(p.Tally?.AbstainWeight ?? 0), Show.Time(p.Timeline?.VotingEndsAt),
             }));
         s.Out.NextPage(next);
     }
@@ -124,7 +125,7 @@ public sealed class ProposalShowCommand(CliContext cli) : PovCommand<ProposalSho
         {
             var votes = await Daos.VotesAsync(s, proposal, ct);
             s.Out.Table("Votes", [">#", "voter", "support", ">weight", "reason", "cast"],
-                votes.Select(v => new[] { v.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), v.VoterAccount, Show.Enum(v.Support), Show.Amount(v.Weight), v.Reason, Show.Time(v.CastAt) }));
+                votes.Select(v => new[] { v.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), v.VoterAccount, Show.Enum(v.Support), Show.Count(v.Weight), v.Reason, Show.Time(v.CastAt) }));
         }
     }
 }
@@ -155,7 +156,7 @@ public sealed class ProposalVoteCommand(CliContext cli) : PovCommand<ProposalVot
             s.Out.Message(raw);
             return;
         }
-        s.Out.Done($"{vote.VoterAccount} voted {Show.Enum(vote.Support)} with weight {Show.Amount(vote.Weight)}");
+        s.Out.Done($"{vote.VoterAccount} voted {Show.Enum(vote.Support)} with weight {Show.Count(vote.Weight)}");
         ProposalOutput.Show(s.Out, proposal with { Tally = tally });
     }
 }

@@ -33,15 +33,15 @@ public sealed class ProposalCreateCommand(CliContext cli) : PovCommand<ProposalC
         public string? Description { get; init; }
 
         [CommandOption("--set-usage-fee <AMOUNT>")]
-        [Description("Sub-DAO: new price in POV base units per unit")]
+        [Description("Sub-DAO: new price in POV base units per unit (an integer)")]
         public long? SetUsageFee { get; init; }
 
         [CommandOption("--treasury-spend <TO:AMOUNT[:PURPOSE]>")]
-        [Description("Sub-DAO: pay from the model's treasury; repeatable")]
+        [Description("Sub-DAO: pay POV base units (an integer) from the model's treasury; repeatable")]
         public string[] TreasurySpend { get; init; } = [];
 
         [CommandOption("--distribute <AMOUNT>")]
-        [Description("Sub-DAO: distribute POV from the treasury to the token's holders at the snapshot")]
+        [Description("Sub-DAO: distribute POV base units (an integer) from the treasury to the token's holders at the snapshot")]
         public long? Distribute { get; init; }
 
         [CommandOption("--list-model <MODEL_ID>")]
@@ -122,7 +122,8 @@ public sealed class ProposalCreateCommand(CliContext cli) : PovCommand<ProposalC
             var request = new SubDao.CreateProposalRequest { ModelId = settings.Model!, Title = settings.Title, Description = settings.Description ?? "" };
             request.Actions.AddRange(SubDaoActions(settings));
             request.RequestId = s.RequestId(settings);
-            proposal = ProposalView.Of((await s.Clients.SubDao.CreateProposalAsync(request, s.Clients.Call(ct))).Proposal);
+            var created = (await s.Clients.SubDao.CreateProposalAsync(request, s.Clients.Call(ct))).Proposal;
+            proposal = ProposalView.Of(created, await s.Clients.MoneyAsync(ct, Money.Pov));
         }
         ProposalOutput.Show(s.Out, proposal);
     }

@@ -20,18 +20,19 @@ internal sealed record ProposalView(
     public bool Final => State is ProposalState.Defeated or ProposalState.Executed or ProposalState.ExecutionFailed
         or ProposalState.Expired or ProposalState.Canceled;
 
-    public static ProposalView Of(SubDaoProposal p) => new(p.ProposalId, $"model {p.ModelId}", p.ProposerAccount, p.Title, p.Description, p.State,
-        p.Actions.Select(Describe).ToList(), p.Tally, p.Timeline, p.SnapshotSequence, p.FailureReason, p);
+    /// <summary>A sub-DAO proposal; its actions move POV, shown in whole POV with <paramref name="money"/>.</summary>
+    public static ProposalView Of(SubDaoProposal p, Money money) => new(p.ProposalId, $"model {p.ModelId}", p.ProposerAccount, p.Title, p.Description, p.State,
+        p.Actions.Select(a => Describe(a, money)).ToList(), p.Tally, p.Timeline, p.SnapshotSequence, p.FailureReason, p);
 
     public static ProposalView Of(PlatformProposal p) => new(p.ProposalId, "platform", p.ProposerAccount, p.Title, p.Description, p.State,
         p.Actions.Select(Describe).ToList(), p.Tally, p.Timeline, p.SnapshotSequence, p.FailureReason, p);
 
-    private static string Describe(SubDaoAction a) => a.ActionCase switch
+    private static string Describe(SubDaoAction a, Money money) => a.ActionCase switch
     {
-        SubDaoAction.ActionOneofCase.SetUsageFee => $"set usage fee to {Show.Amount(a.SetUsageFee.AmountPerUnit)} POV per unit",
+        SubDaoAction.ActionOneofCase.SetUsageFee => $"set usage fee to {money.Of(a.SetUsageFee.AmountPerUnit, Money.Pov)} per unit",
         SubDaoAction.ActionOneofCase.TreasurySpend =>
-            $"pay {Show.Amount(a.TreasurySpend.Amount)} POV from the treasury to {a.TreasurySpend.RecipientAccount}{For(a.TreasurySpend.Purpose)}",
-        SubDaoAction.ActionOneofCase.DistributeRewards => $"distribute {Show.Amount(a.DistributeRewards.Amount)} POV to token holders pro rata",
+            $"pay {money.Of(a.TreasurySpend.Amount, Money.Pov)} from the treasury to {a.TreasurySpend.RecipientAccount}{For(a.TreasurySpend.Purpose)}",
+        SubDaoAction.ActionOneofCase.DistributeRewards => $"distribute {money.Of(a.DistributeRewards.Amount, Money.Pov)} to token holders pro rata",
         SubDaoAction.ActionOneofCase.UpdateSettings => "update governance settings",
         SubDaoAction.ActionOneofCase.Signal => "signal (no effect)",
         _ => a.ActionCase.ToString(),

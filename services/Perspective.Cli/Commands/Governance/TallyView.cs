@@ -30,9 +30,9 @@ internal static class TallyView
                 // The chart's values are shares of the weight cast, in percent (what ShowPercentage labels).
                 double Share(long weight) => Math.Round(weight * 100.0 / total, 1);
                 rows.Add(new BreakdownChart().Width(60).ShowPercentage()
-                    .AddItem($"for {Show.Amount(tally.ForWeight)}", Share(tally.ForWeight), Color.Green)
-                    .AddItem($"against {Show.Amount(tally.AgainstWeight)}", Share(tally.AgainstWeight), Color.Red)
-                    .AddItem($"abstain {Show.Amount(tally.AbstainWeight)}", Share(tally.AbstainWeight), Color.Grey));
+                    .AddItem($"for {Show.Count(tally.ForWeight)}", Share(tally.ForWeight), Color.Green)
+                    .AddItem($"against {Show.Count(tally.AgainstWeight)}", Share(tally.AgainstWeight), Color.Red)
+                    .AddItem($"abstain {Show.Count(tally.AbstainWeight)}", Share(tally.AbstainWeight), Color.Grey));
             }
             else
             {
@@ -45,10 +45,10 @@ internal static class TallyView
 
     /// <summary>One line: weights, quorum, threshold, outcome.</summary>
     public static string Summary(Tally t) =>
-        $"for {Show.Amount(t.ForWeight)} · against {Show.Amount(t.AgainstWeight)} · abstain {Show.Amount(t.AbstainWeight)} ({t.VoteCount} votes) · " +
-        $"quorum {Show.Amount(t.ForWeight + t.AgainstWeight + t.AbstainWeight)}/{Show.Amount(t.QuorumWeight)} {(t.QuorumReached ? "reached" : "not reached")} · " +
+        $"for {Show.Count(t.ForWeight)} · against {Show.Count(t.AgainstWeight)} · abstain {Show.Count(t.AbstainWeight)} ({t.VoteCount} votes) · " +
+        $"quorum {Show.Count(t.ForWeight + t.AgainstWeight + t.AbstainWeight)}/{Show.Count(t.QuorumWeight)} {(t.QuorumReached ? "reached" : "not reached")} · " +
         $"threshold {(t.ThresholdReached ? "reached" : "not reached")} · outcome {Show.Enum(t.Outcome)}{(t.Final ? " (final)" : "")} · " +
-        $"snapshot {t.SnapshotSequence.ToString(CultureInfo.InvariantCulture)}, supply {Show.Amount(t.SupplyAtSnapshot)}";
+        $"snapshot {t.SnapshotSequence.ToString(CultureInfo.InvariantCulture)}, supply {Show.Count(t.SupplyAtSnapshot)}";
 
     public static void Plain(Output output, ProposalView p)
     {

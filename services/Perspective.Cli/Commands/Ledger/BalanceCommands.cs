@@ -27,7 +27,7 @@ public sealed class BalanceCommand(CliContext cli) : PovCommand<BalanceCommand.S
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Balances(s.Out, [response.Balance]);
+        LedgerViews.Balances(s.Out, await s.Clients.MoneyAsync(ct, response.Balance.Asset), [response.Balance]);
     }
 }
 
@@ -53,7 +53,7 @@ public sealed class BalancesCommand(CliContext cli) : PovCommand<BalancesCommand
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Balances(s.Out, response.Balances);
+        LedgerViews.Balances(s.Out, await s.Clients.MoneyAsync(ct, response.Balances.Select(b => b.Asset)), response.Balances);
         s.Out.NextPage(response.NextPageToken);
     }
 }

@@ -48,7 +48,7 @@ public sealed class JournalVerifyCommand(CliContext cli) : PovCommand<JournalVer
         {
             var m = result.FirstMismatch;
             s.Out.Fields("Journal verification FAILED", ("first mismatch", m.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("reason", m.Reason), ("expected hash", m.ExpectedHash), ("stored hash", m.StoredHash), ("entries checked", Show.Amount(result.EntriesChecked)));
+                ("reason", m.Reason), ("expected hash", m.ExpectedHash), ("stored hash", m.StoredHash), ("entries checked", Show.Count(result.EntriesChecked)));
         }
         if (!result.Valid)
         {

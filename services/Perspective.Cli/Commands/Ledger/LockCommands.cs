@@ -10,7 +10,7 @@ public sealed class LockCommand(CliContext cli) : PovCommand<LockCommand.Setting
     public sealed class Settings : MutatingSettings
     {
         [CommandArgument(0, "<AMOUNT>")]
-        [Description("Amount in base units to freeze")]
+        [Description("Amount to freeze in base units of the asset (an integer)")]
         public long Amount { get; init; }
 
         [CommandOption("--until <WHEN>")]
@@ -45,7 +45,7 @@ public sealed class LockCommand(CliContext cli) : PovCommand<LockCommand.Setting
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Lock(s.Out, response.Lock);
+        LedgerViews.Lock(s.Out, await s.Clients.MoneyAsync(ct, response.Lock.Asset), response.Lock);
     }
 }
 
@@ -65,7 +65,7 @@ public sealed class UnlockCommand(CliContext cli) : PovCommand<UnlockCommand.Set
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Lock(s.Out, response.Lock);
+        LedgerViews.Lock(s.Out, await s.Clients.MoneyAsync(ct, response.Lock.Asset), response.Lock);
     }
 }
 
@@ -100,7 +100,7 @@ public sealed class LocksListCommand(CliContext cli) : PovCommand<LocksListComma
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Locks(s.Out, response.Locks);
+        LedgerViews.Locks(s.Out, await s.Clients.MoneyAsync(ct, response.Locks.Select(l => l.Asset)), response.Locks);
         s.Out.NextPage(response.NextPageToken);
     }
 }
@@ -121,6 +121,6 @@ public sealed class LocksShowCommand(CliContext cli) : PovCommand<LocksShowComma
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Lock(s.Out, response.Lock);
+        LedgerViews.Lock(s.Out, await s.Clients.MoneyAsync(ct, response.Lock.Asset), response.Lock);
     }
 }

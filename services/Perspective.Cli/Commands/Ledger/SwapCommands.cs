@@ -10,11 +10,11 @@ public sealed class SwapCreateCommand(CliContext cli) : PovCommand<SwapCreateCom
     public sealed class Settings : MutatingSettings
     {
         [CommandOption("--give <AMOUNT:ASSET>")]
-        [Description("What you give, escrowed at once, e.g. 5000:MYMODEL")]
+        [Description("What you give, escrowed at once, <base units>:<asset>, e.g. 5000:MYMODEL")]
         public string Give { get; init; } = "";
 
         [CommandOption("--want <AMOUNT:ASSET>")]
-        [Description("What you want in return, e.g. 2500:POV")]
+        [Description("What you want in return, <base units>:<asset>, e.g. 2500:POV")]
         public string Want { get; init; } = "";
 
         [CommandOption("--to <ACCOUNT>")]
@@ -52,7 +52,7 @@ public sealed class SwapCreateCommand(CliContext cli) : PovCommand<SwapCreateCom
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Offer(s.Out, response.Offer);
+        LedgerViews.Offer(s.Out, await s.Clients.MoneyAsync(ct, response.Offer.GiveAsset, response.Offer.WantAsset), response.Offer);
     }
 }
 
@@ -74,8 +74,8 @@ public sealed class SwapAcceptCommand(CliContext cli) : PovCommand<SwapAcceptCom
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Offer(s.Out, response.Offer);
-        LedgerViews.Transfers(s.Out, response.Transfers);
+        LedgerViews.Offer(s.Out, await s.Clients.MoneyAsync(ct, response.Offer.GiveAsset, response.Offer.WantAsset), response.Offer);
+        LedgerViews.Transfers(s.Out, await s.Clients.MoneyAsync(ct, response.Transfers.Select(t => t.Asset)), response.Transfers);
     }
 }
 
@@ -96,7 +96,7 @@ public sealed class SwapCancelCommand(CliContext cli) : PovCommand<SwapCancelCom
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Offer(s.Out, response.Offer);
+        LedgerViews.Offer(s.Out, await s.Clients.MoneyAsync(ct, response.Offer.GiveAsset, response.Offer.WantAsset), response.Offer);
     }
 }
 
@@ -136,7 +136,7 @@ public sealed class SwapListCommand(CliContext cli) : PovCommand<SwapListCommand
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Offers(s.Out, response.Offers);
+        LedgerViews.Offers(s.Out, await s.Clients.MoneyAsync(ct, response.Offers.SelectMany(o => new[] { o.GiveAsset, o.WantAsset })), response.Offers);
         s.Out.NextPage(response.NextPageToken);
     }
 }
@@ -157,6 +157,6 @@ public sealed class SwapShowCommand(CliContext cli) : PovCommand<SwapShowCommand
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Offer(s.Out, response.Offer);
+        LedgerViews.Offer(s.Out, await s.Clients.MoneyAsync(ct, response.Offer.GiveAsset, response.Offer.WantAsset), response.Offer);
     }
 }

@@ -14,7 +14,7 @@ public sealed class TransferCommand(CliContext cli) : PovCommand<TransferCommand
         public string To { get; init; } = "";
 
         [CommandArgument(1, "<AMOUNT>")]
-        [Description("Amount in base units (an integer)")]
+        [Description("Amount in base units of the asset (an integer; 1500 of 6-decimal POV is 0.0015 POV)")]
         public long Amount { get; init; }
 
         [CommandOption("--asset <CODE>")]
@@ -47,7 +47,8 @@ public sealed class TransferCommand(CliContext cli) : PovCommand<TransferCommand
             return;
         }
         var t = response.Transfer;
-        s.Out.Done($"transferred {Show.Amount(t.Amount)} {t.Asset} from {t.FromAccount} to {t.ToAccount} at sequence {LedgerViews.Seq(t.Receipt)}");
+        var money = await s.Clients.MoneyAsync(ct, t.Asset);
+        s.Out.Done($"transferred {money.Of(t.Amount, t.Asset)} from {t.FromAccount} to {t.ToAccount} at sequence {LedgerViews.Seq(t.Receipt)}");
     }
 }
 
@@ -81,7 +82,7 @@ public sealed class TransfersListCommand(CliContext cli) : PovCommand<TransfersL
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Transfers(s.Out, response.Transfers);
+        LedgerViews.Transfers(s.Out, await s.Clients.MoneyAsync(ct, response.Transfers.Select(t => t.Asset)), response.Transfers);
         s.Out.NextPage(response.NextPageToken);
     }
 }
@@ -102,6 +103,6 @@ public sealed class TransfersShowCommand(CliContext cli) : PovCommand<TransfersS
             s.Out.Message(response);
             return;
         }
-        LedgerViews.Transfer(s.Out, response.Transfer);
+        LedgerViews.Transfer(s.Out, await s.Clients.MoneyAsync(ct, response.Transfer.Asset), response.Transfer);
     }
 }

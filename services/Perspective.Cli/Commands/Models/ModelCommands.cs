@@ -34,11 +34,11 @@ public sealed class ModelRegisterCommand(CliContext cli) : PovCommand<ModelRegis
         public int Decimals { get; init; } = 6;
 
         [CommandOption("--supply <AMOUNT>")]
-        [Description("Total AI-token supply in base units, all minted to you")]
+        [Description("Total AI-token supply in base units (an integer; with 6 decimals 1000000 is 1 token), all minted to you")]
         public long Supply { get; init; }
 
         [CommandOption("--price <AMOUNT>")]
-        [Description("POV base units per usage unit")]
+        [Description("Price in POV base units per usage unit (an integer; 2 is 0.000002 POV when POV has 6 decimals)")]
         public long Price { get; init; }
 
         [CommandOption("--unit <UNIT>")]
@@ -64,7 +64,7 @@ public sealed class ModelRegisterCommand(CliContext cli) : PovCommand<ModelRegis
             s.Out.Message(response);
             return;
         }
-        ModelViews.Model(s.Out, response.Model);
+        ModelViews.Model(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Model);
     }
 }
 
@@ -98,10 +98,11 @@ public sealed class ModelListCommand(CliContext cli) : PovCommand<ModelListComma
             s.Out.Message(response);
             return;
         }
-        s.Out.Table("Models", ["model id", "name", "token", "provider", ">price", "unit", "status"],
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        s.Out.Table("Models", ["model id", "name", "token", "provider", ">price (POV)", "unit", "status"],
             response.Models.Select(m => new[]
             {
-                m.ModelId, m.Name, m.Token.Symbol, m.ProviderAccount, Show.Amount(m.Price.AmountPerUnit), Show.Enum(m.Price.Unit), Show.Enum(m.Status),
+                m.ModelId, m.Name, m.Token.Symbol, m.ProviderAccount, money.Bare(m.Price.AmountPerUnit, Money.Pov), Show.Enum(m.Price.Unit), Show.Enum(m.Status),
             }));
         s.Out.NextPage(response.NextPageToken);
     }
@@ -125,14 +126,15 @@ public sealed class ModelShowCommand(CliContext cli) : PovCommand<ModelShowComma
             s.Out.Messages(("model", model), ("history", history));
             return;
         }
-        ModelViews.Model(s.Out, model);
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        ModelViews.Model(s.Out, money, model);
         if (s.Out.Plain)
         {
             s.Out.Table(null, [">version", "changed", "kind", "source", "status", "price", "actor", "proposal", "reason"],
                 history.Entries.Select(e => new[]
                 {
                     e.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), Show.Time(e.ChangedAt), Show.Enum(e.Kind), Show.Enum(e.Source),
-                    Change(e), PriceChange(e), e.ActorAccount, e.ProposalId, e.Reason,
+                    Change(e), PriceChange(money, e), e.ActorAccount, e.ProposalId, e.Reason,
                 }));
             return;
         }
@@ -144,9 +146,9 @@ public sealed class ModelShowCommand(CliContext cli) : PovCommand<ModelShowComma
             {
                 node.AddNode($"status {Change(e).EscapeMarkup()}");
             }
-            if (PriceChange(e).Length > 0)
+            if (PriceChange(money, e).Length > 0)
             {
-                node.AddNode($"price {PriceChange(e).EscapeMarkup()}");
+                node.AddNode($"price {PriceChange(money, e).EscapeMarkup()}");
             }
             foreach (var (label, value) in new[] { ("actor", e.ActorAccount), ("proposal", e.ProposalId), ("reason", e.Reason) }.Where(p => p.Item2.Length > 0))
             {
@@ -159,8 +161,9 @@ public sealed class ModelShowCommand(CliContext cli) : PovCommand<ModelShowComma
     private static string Change(ModelHistoryEntry e) =>
         e.NewStatus == ModelStatus.Unspecified ? "" : e.OldStatus == ModelStatus.Unspecified ? Show.Enum(e.NewStatus) : $"{Show.Enum(e.OldStatus)} → {Show.Enum(e.NewStatus)}";
 
-    private static string PriceChange(ModelHistoryEntry e) =>
-        e.NewPrice is null ? "" : e.OldPrice is null ? Show.Amount(e.NewPrice.AmountPerUnit) : $"{Show.Amount(e.OldPrice.AmountPerUnit)} → {Show.Amount(e.NewPrice.AmountPerUnit)}";
+    private static string PriceChange(Money money, ModelHistoryEntry e) =>
+        e.NewPrice is null ? "" : e.OldPrice is null ? money.Of(e.NewPrice.AmountPerUnit, Money.Pov)
+            : $"{money.Bare(e.OldPrice.AmountPerUnit, Money.Pov)} → {money.Of(e.NewPrice.AmountPerUnit, Money.Pov)}";
 }
 
 /// <summary>What a number of units of a model costs now (the gateway's view of price and status).</summary>
@@ -184,18 +187,19 @@ public sealed class ModelQuoteCommand(CliContext cli) : PovCommand<ModelQuoteCom
             s.Out.Message(q);
             return;
         }
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
         s.Out.Fields("Quote", ("model", q.ModelId), ("status", Show.Enum(q.Status)), ("provider", q.ProviderAccount),
-            ("price", $"{Show.Amount(q.AmountPerUnit)} POV per {Show.Enum(q.Unit)}"), ("units", Show.Amount(q.Units)), ("amount", $"{Show.Amount(q.Amount)} POV"));
+            ("price", $"{money.Of(q.AmountPerUnit, Money.Pov)} per {Show.Enum(q.Unit)}"), ("units", Show.Count(q.Units)), ("amount", money.Of(q.Amount, Money.Pov)));
     }
 }
 
 internal static class ModelViews
 {
-    public static void Model(Output output, Model m) =>
+    public static void Model(Output output, Money money, Model m) =>
         output.Fields($"Model {m.Name}",
             ("model id", m.ModelId), ("name", m.Name), ("description", m.Description), ("status", Show.Enum(m.Status)),
             ("creator", m.CreatorAccount), ("provider", m.ProviderAccount),
-            ("token", $"{m.Token.Symbol} ({m.Token.Name}), {Show.Amount(m.Token.TotalSupply)} base units, {m.Token.Decimals} decimals"),
-            ("price", $"{Show.Amount(m.Price.AmountPerUnit)} POV per {Show.Enum(m.Price.Unit)}"), ("treasury", m.TreasuryAccount),
+            ("token", $"{m.Token.Symbol} ({m.Token.Name}), supply {Show.Units(m.Token.TotalSupply, m.Token.Decimals)} {m.Token.Symbol} ({Show.Count(m.Token.TotalSupply)} base units, {m.Token.Decimals} decimals)"),
+            ("price", $"{money.Of(m.Price.AmountPerUnit, Money.Pov)} per {Show.Enum(m.Price.Unit)}"), ("treasury", m.TreasuryAccount),
             ("created", Show.Time(m.CreatedAt)), ("updated", Show.Time(m.UpdatedAt)), ("version", m.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

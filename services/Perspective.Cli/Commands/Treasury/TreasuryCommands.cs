@@ -25,9 +25,10 @@ public sealed class TreasuryShowCommand(CliContext cli) : PovCommand<TreasurySet
             return;
         }
         var t = r.Treasury;
-        s.Out.Fields($"Treasury of {t.ModelId}", ("account", t.TreasuryAccount), ("balance", $"{Show.Amount(t.Balance)} POV (at sequence {t.BalanceSequence})"),
-            ("lifetime revenue", Show.Amount(t.LifetimeRevenue)), ("paid out", Show.Amount(t.PaidOut)), ("distributed", Show.Amount(t.Distributed)),
-            ("pending", Show.Amount(t.Pending)), ("payments", Show.Amount(t.PaymentCount)), ("opened", Show.Time(t.OpenedAt)), ("last revenue", Show.Time(t.LastRevenueAt)));
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        s.Out.Fields($"Treasury of {t.ModelId}", ("account", t.TreasuryAccount), ("balance", $"{money.Of(t.Balance, Money.Pov)} (at sequence {t.BalanceSequence})"),
+            ("lifetime revenue", money.Of(t.LifetimeRevenue, Money.Pov)), ("paid out", money.Of(t.PaidOut, Money.Pov)), ("distributed", money.Of(t.Distributed, Money.Pov)),
+            ("pending", money.Of(t.Pending, Money.Pov)), ("payments", Show.Count(t.PaymentCount)), ("opened", Show.Time(t.OpenedAt)), ("last revenue", Show.Time(t.LastRevenueAt)));
     }
 }
 
@@ -57,21 +58,23 @@ public sealed class TreasuryRevenueCommand(CliContext cli) : PovCommand<Treasury
             s.Out.Message(r);
             return;
         }
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
         if (s.Out.Plain || r.Days.Count == 0)
         {
-            s.Out.Table("Revenue by day", ["day", ">amount", ">payments"],
-                r.Days.Select(d => new[] { Show.Day(d.Day), Show.Amount(d.Amount), Show.Amount(d.PaymentCount) }));
+            s.Out.Table("Revenue by day", ["day", ">amount (POV)", ">payments"],
+                r.Days.Select(d => new[] { Show.Day(d.Day), money.Bare(d.Amount, Money.Pov), Show.Count(d.PaymentCount) }));
         }
         else
         {
-            var chart = new BarChart().Width(70).Label($"[bold]Revenue of {settings.ModelId.EscapeMarkup()} by day (POV base units)[/]");
+            // The chart's own value text is a double; the exact amount in whole POV goes into each bar's label instead.
+            var chart = new BarChart().Width(70).HideValues().Label($"[bold]Revenue of {settings.ModelId.EscapeMarkup()} by day (POV)[/]");
             foreach (var d in r.Days)
             {
-                chart.AddItem(Show.Day(d.Day), d.Amount, Color.Green);
+                chart.AddItem($"{Show.Day(d.Day)} {money.Bare(d.Amount, Money.Pov)}", d.Amount, Color.Green);
             }
             s.Out.Write(chart);
         }
-        s.Out.Note($"total {Show.Amount(r.TotalAmount)} POV over the last {settings.Days} days");
+        s.Out.Note($"total {money.Of(r.TotalAmount, Money.Pov)} over the last {settings.Days} days");
     }
 }
 
@@ -92,10 +95,11 @@ public sealed class TreasuryPayoutsCommand(CliContext cli) : PovCommand<Treasury
             s.Out.Message(r);
             return;
         }
-        s.Out.Table("Payouts", ["payout id", "recipient", ">amount", "purpose", "status", ">ledger seq", "executed", "proposal"],
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        s.Out.Table("Payouts", ["payout id", "recipient", ">amount (POV)", "purpose", "status", ">ledger seq", "executed", "proposal"],
             r.Payouts.Select(p => new[]
             {
-                p.PayoutId, p.RecipientAccount, Show.Amount(p.Amount), p.Purpose, Show.Enum(p.Status) + (p.FailureReason.Length > 0 ? $" ({p.FailureReason})" : ""),
+                p.PayoutId, p.RecipientAccount, money.Bare(p.Amount, Money.Pov), p.Purpose, Show.Enum(p.Status) + (p.FailureReason.Length > 0 ? $" ({p.FailureReason})" : ""),
                 p.LedgerSequence.ToString(CultureInfo.InvariantCulture), Show.Time(p.ExecutedAt), p.ProposalId,
             }));
     }
@@ -132,11 +136,13 @@ public sealed class TreasuryDistributionsCommand(CliContext cli) : PovCommand<Tr
                 s.Out.Messages(("distribution", one), ("lines", lines));
                 return;
             }
-            Progress(s.Out, [one.Distribution]);
-            s.Out.Table("Lines", ["holder", ">balance at snapshot", ">share", "remainder unit", "paid", ">ledger seq"],
+            var token = one.Distribution.TokenAsset;
+            var money = await s.Clients.MoneyAsync(ct, Money.Pov, token);
+            Progress(s.Out, money, [one.Distribution]);
+            s.Out.Table("Lines", ["holder", $">balance at snapshot ({token})", ">share (POV)", "remainder unit", "paid", ">ledger seq"],
                 lines.Lines.Select(l => new[]
                 {
-                    l.HolderAccount, Show.Amount(l.HolderBalance), Show.Amount(l.Share), l.RemainderUnit ? "yes" : "", l.Paid ? "yes" : "no",
+                    l.HolderAccount, money.Bare(l.HolderBalance, token), money.Bare(l.Share, Money.Pov), l.RemainderUnit ? "yes" : "", l.Paid ? "yes" : "no",
                     l.LedgerSequence.ToString(CultureInfo.InvariantCulture),
                 }));
             return;
@@ -152,18 +158,18 @@ public sealed class TreasuryDistributionsCommand(CliContext cli) : PovCommand<Tr
             s.Out.Message(r);
             return;
         }
-        Progress(s.Out, r.Distributions);
+        Progress(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), r.Distributions);
     }
 
-    private static void Progress(Output output, IReadOnlyCollection<Distribution> distributions)
+    private static void Progress(Output output, Money money, IReadOnlyCollection<Distribution> distributions)
     {
         if (output.Plain || distributions.Count == 0)
         {
-            output.Table("Distributions", ["distribution id", ">amount", "asset", ">snapshot", "status", ">lines paid", ">lines", ">amount paid", "created"],
+            output.Table("Distributions", ["distribution id", ">amount (POV)", "token", ">snapshot", "status", ">lines paid", ">lines", ">amount paid", "created"],
                 distributions.Select(d => new[]
                 {
-                    d.DistributionId, Show.Amount(d.Amount), d.TokenAsset, d.SnapshotSequence.ToString(CultureInfo.InvariantCulture), Show.Enum(d.Status),
-                    Show.Amount(d.LinesPaid), Show.Amount(d.LineCount), Show.Amount(d.AmountPaid), Show.Time(d.CreatedAt),
+                    d.DistributionId, money.Bare(d.Amount, Money.Pov), d.TokenAsset, d.SnapshotSequence.ToString(CultureInfo.InvariantCulture), Show.Enum(d.Status),
+                    Show.Count(d.LinesPaid), Show.Count(d.LineCount), money.Bare(d.AmountPaid, Money.Pov), Show.Time(d.CreatedAt),
                 }));
             return;
         }
@@ -174,7 +180,7 @@ public sealed class TreasuryDistributionsCommand(CliContext cli) : PovCommand<Tr
             {
                 foreach (var d in distributions)
                 {
-                    var label = $"{d.DistributionId[..8]} {Show.Amount(d.AmountPaid)}/{Show.Amount(d.Amount)} POV, {d.LinesPaid}/{d.LineCount} holders, {Show.Enum(d.Status)}";
+                    var label = $"{d.DistributionId[..8]} {money.Bare(d.AmountPaid, Money.Pov)}/{money.Of(d.Amount, Money.Pov)}, {d.LinesPaid}/{d.LineCount} holders, {Show.Enum(d.Status)}";
                     var task = progress.AddTask(label.EscapeMarkup(), maxValue: Math.Max(1, d.LineCount));
                     task.Value = d.LineCount == 0 && d.Status == DistributionStatus.Completed ? 1 : d.LinesPaid;
                 }
@@ -193,9 +199,10 @@ public sealed class TreasuryReconcileCommand(CliContext cli) : PovCommand<Treasu
             s.Out.Message(r);
             return;
         }
-        s.Out.Fields($"Reconciliation of {r.ModelId}", ("matched", r.Matched ? "yes" : "NO"), ("treasury revenue", Show.Amount(r.TreasuryRevenue)),
-            ("ledger revenue", Show.Amount(r.LedgerRevenue)), ("difference", Show.Amount(r.Difference)),
-            ("payments", $"{r.TreasuryPaymentCount} in treasury, {r.LedgerPaymentCount} on the ledger"), ("differences", Show.Amount(r.DifferenceCount)),
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        s.Out.Fields($"Reconciliation of {r.ModelId}", ("matched", r.Matched ? "yes" : "NO"), ("treasury revenue", money.Of(r.TreasuryRevenue, Money.Pov)),
+            ("ledger revenue", money.Of(r.LedgerRevenue, Money.Pov)), ("difference", money.Of(r.Difference, Money.Pov)),
+            ("payments", $"{r.TreasuryPaymentCount} in treasury, {r.LedgerPaymentCount} on the ledger"), ("differences", Show.Count(r.DifferenceCount)),
             ("ledger sequence", r.LedgerSequence.ToString(CultureInfo.InvariantCulture)), ("checked", Show.Time(r.CheckedAt)));
     }
 }

@@ -13,7 +13,7 @@ public sealed class AllowanceSetCommand(CliContext cli) : PovCommand<AllowanceSe
         public string ModelId { get; init; } = "";
 
         [CommandArgument(1, "<CAP>")]
-        [Description("Most POV base units the model's provider may charge you in total")]
+        [Description("Most the model's provider may charge you in total, in POV base units (an integer; 1000000 is 1 POV when POV has 6 decimals)")]
         public long Cap { get; init; }
 
         [CommandOption("--expires <WHEN>")]
@@ -35,7 +35,7 @@ public sealed class AllowanceSetCommand(CliContext cli) : PovCommand<AllowanceSe
             s.Out.Message(response);
             return;
         }
-        UsageViews.Allowance(s.Out, response.Allowance);
+        UsageViews.Allowance(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Allowance);
     }
 }
 
@@ -60,7 +60,7 @@ public sealed class AllowanceShowCommand(CliContext cli) : PovCommand<AllowanceS
             s.Out.Message(response);
             return;
         }
-        UsageViews.Allowance(s.Out, response.Allowance);
+        UsageViews.Allowance(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Allowance);
     }
 }
 
@@ -81,7 +81,7 @@ public sealed class AllowanceRevokeCommand(CliContext cli) : PovCommand<Allowanc
             s.Out.Message(response);
             return;
         }
-        UsageViews.Allowance(s.Out, response.Allowance);
+        UsageViews.Allowance(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Allowance);
     }
 }
 
@@ -112,7 +112,7 @@ public sealed class AllowanceListCommand(CliContext cli) : PovCommand<AllowanceL
             s.Out.Message(response);
             return;
         }
-        UsageViews.Allowances(s.Out, response.Allowances);
+        UsageViews.Allowances(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Allowances);
         s.Out.NextPage(response.NextPageToken);
     }
 }

@@ -36,7 +36,8 @@ public sealed class ChargeCommand(CliContext cli) : PovCommand<ChargeCommand.Set
             return;
         }
         var p = response.Payment;
-        s.Out.Done($"charged {p.PayerAccount} {Show.Amount(p.Amount)} POV for {Show.Amount(p.Units)} units (payment {p.PaymentId}, ledger sequence {p.LedgerSequence}); allowance remaining {Show.Amount(response.Allowance.RemainingAmount)}");
+        var money = await s.Clients.MoneyAsync(ct, Money.Pov);
+        s.Out.Done($"charged {p.PayerAccount} {money.Of(p.Amount, Money.Pov)} for {Show.Count(p.Units)} units (payment {p.PaymentId}, ledger sequence {p.LedgerSequence}); allowance remaining {money.Of(response.Allowance.RemainingAmount, Money.Pov)}");
     }
 }
 
@@ -75,7 +76,7 @@ public sealed class AuthorizeCommand(CliContext cli) : PovCommand<AuthorizeComma
             s.Out.Message(response);
             return;
         }
-        UsageViews.Authorization(s.Out, response.Authorization);
+        UsageViews.Authorization(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Authorization);
     }
 }
 
@@ -103,10 +104,10 @@ public sealed class SettleCommand(CliContext cli) : PovCommand<SettleCommand.Set
             s.Out.Message(response);
             return;
         }
-        UsageViews.Authorization(s.Out, response.Authorization);
+        UsageViews.Authorization(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Authorization);
         if (response.Payment is { } payment)
         {
-            UsageViews.Payment(s.Out, payment);
+            UsageViews.Payment(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), payment);
         }
     }
 }
@@ -135,7 +136,7 @@ public sealed class CancelUsageCommand(CliContext cli) : PovCommand<CancelUsageC
             s.Out.Message(response);
             return;
         }
-        UsageViews.Authorization(s.Out, response.Authorization);
+        UsageViews.Authorization(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Authorization);
     }
 }
 
@@ -156,7 +157,7 @@ public sealed class AuthorizationShowCommand(CliContext cli) : PovCommand<Author
             s.Out.Message(response);
             return;
         }
-        UsageViews.Authorization(s.Out, response.Authorization);
+        UsageViews.Authorization(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Authorization);
     }
 }
 
@@ -190,7 +191,7 @@ public sealed class AuthorizationListCommand(CliContext cli) : PovCommand<Author
             s.Out.Message(response);
             return;
         }
-        UsageViews.Authorizations(s.Out, response.Authorizations);
+        UsageViews.Authorizations(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Authorizations);
         s.Out.NextPage(response.NextPageToken);
     }
 }
@@ -229,7 +230,7 @@ public sealed class PaymentListCommand(CliContext cli) : PovCommand<PaymentListC
             s.Out.Message(response);
             return;
         }
-        UsageViews.Payments(s.Out, response.Payments);
+        UsageViews.Payments(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Payments);
         s.Out.NextPage(response.NextPageToken);
     }
 }
@@ -250,6 +251,6 @@ public sealed class PaymentShowCommand(CliContext cli) : PovCommand<PaymentShowC
             s.Out.Message(response);
             return;
         }
-        UsageViews.Payment(s.Out, response.Payment);
+        UsageViews.Payment(s.Out, await s.Clients.MoneyAsync(ct, Money.Pov), response.Payment);
     }
 }
