@@ -20,10 +20,15 @@ foreach (var (name, address) in endpoints.All)
     try
     {
         using var channel = GrpcChannel.ForAddress(address);
-        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
-        if (health.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+        // Readiness and "broker": readiness stays SERVING through a broker outage, and the demo waits for events.
+        foreach (var service in new[] { "", "broker" })
         {
-            down.Add($"{name} ({address}) is {health.Status}");
+            var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(3));
+            if (health.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+            {
+                down.Add($"{name} ({address}) is {health.Status}{(service.Length > 0 ? $" ({service})" : "")}");
+                break;
+            }
         }
     }
     catch (RpcException ex)

@@ -55,12 +55,13 @@ public abstract class ServiceConventionTests(TestInfrastructure infrastructure) 
     }
 
     [Fact]
-    public async Task Health_reports_serving_for_readiness_and_liveness()
+    public async Task Health_reports_serving_for_readiness_liveness_and_the_broker()
     {
         var health = new Health.HealthClient(Service.Channel);
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await WaitForServingAsync(health, ""));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await WaitForServingAsync(health, "liveness"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await WaitForServingAsync(health, "broker"));
     }
 
     [Fact]

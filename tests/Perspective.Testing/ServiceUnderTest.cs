@@ -77,13 +77,17 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         {
             return service;
         }
-        // Ready means migrated, database reachable, bus connected with its queues bound: only then can a test
-        // rely on events reaching this service's consumers.
+        // Ready means migrated, database reachable, bus connected once (queues bound), and "broker" SERVING means the
+        // bus is connected now: only then can a test rely on events reaching this service's consumers. Readiness alone
+        // no longer says so, as a broker outage after the first connection leaves it SERVING.
         var health = new Health.HealthClient(service.Channel);
-        await Eventually.WaitAsync(
-            async () => (await health.CheckAsync(new HealthCheckRequest())).Status,
-            status => status == HealthCheckResponse.Types.ServingStatus.Serving,
-            TimeSpan.FromSeconds(60), "readiness of the service under test");
+        foreach (var (name, what) in new[] { ("", "readiness"), ("broker", "the broker health service") })
+        {
+            await Eventually.WaitAsync(
+                async () => (await health.CheckAsync(new HealthCheckRequest { Service = name })).Status,
+                status => status == HealthCheckResponse.Types.ServingStatus.Serving,
+                TimeSpan.FromSeconds(60), $"{what} of the service under test");
+        }
         return service;
     }
 

@@ -81,8 +81,8 @@ spec:
             {{- toYaml . | nindent 12 }}
             {{- end }}
           # Native gRPC probes against grpc.health.v1 (docs/ARCHITECTURE.md): "liveness" is the process alone; the empty
-          # service name is readiness (database, broker, and for the Ledger the writer lock). The startup probe allows for
-          # the database wait and the migrations that run before the server listens.
+          # service name is readiness (database, the broker's first connection only, and for the Ledger the writer lock).
+          # The startup probe allows for the database wait and the migrations that run before the server listens.
           startupProbe:
             grpc:
               port: {{ $port }}

@@ -10,7 +10,8 @@ using Microsoft.IdentityModel.Tokens;
 using Perspective.ServiceDefaults.Auth;
 
 // Usage:
-//   wait-healthy [--timeout-seconds N] name=http://127.0.0.1:5101 ...   exit 0 when all report SERVING, 1 on timeout
+//   wait-healthy [--timeout-seconds N] name=http://127.0.0.1:5101 ...   exit 0 when all report SERVING (readiness and
+//                                                                       broker), 1 on timeout
 //   token --sub ACCOUNT [--role ROLE]... [--hours N]                     prints a development bearer token
 return args.FirstOrDefault() switch
 {
@@ -75,13 +76,23 @@ static async Task<int> WaitHealthyAsync(string[] args)
     return 0;
 }
 
+// Healthy = readiness and "broker" both SERVING: readiness ignores a broker outage after the first connection, and the
+// stack is up only once events flow.
 static async Task<string> CheckAsync(string address)
 {
     try
     {
         using var channel = GrpcChannel.ForAddress(address);
-        var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
-        return response.Status == HealthCheckResponse.Types.ServingStatus.Serving ? "SERVING" : response.Status.ToString().ToUpperInvariant();
+        var health = new Health.HealthClient(channel);
+        foreach (var (service, what) in new[] { ("", "readiness"), ("broker", "broker") })
+        {
+            var response = await health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(3));
+            if (response.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+            {
+                return $"{what} {response.Status.ToString().ToUpperInvariant()}";
+            }
+        }
+        return "SERVING";
     }
     catch (RpcException ex)
     {

@@ -25,7 +25,8 @@ internal static class MessagingSetup
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(service.Name, includeNamespace: false));
             bus.AddConsumers(service.Assembly);
             // MassTransit's own check reports a lost broker as Degraded, which gRPC health shows as SERVING;
-            // readiness uses BrokerHealthCheck instead, which calls anything short of Healthy unready.
+            // the "broker" health service and readiness's first-connection gate use BrokerState instead, which calls
+            // anything short of Healthy not connected (Health/HealthSetup.cs).
             bus.ConfigureHealthCheckOptions(health =>
             {
                 health.Tags.Clear();

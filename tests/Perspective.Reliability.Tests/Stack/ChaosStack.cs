@@ -167,13 +167,17 @@ public sealed class ChaosStack : IAsyncDisposable
 
     public const int VotingPeriodSeconds = 6;
 
-    /// <summary>Every service ready, and one Ledger replica ready (the writer) with the other live (the standby).</summary>
+    /// <summary>
+    /// Every service ready with its bus connected, and one Ledger replica so (the writer) with the other live (the
+    /// standby). The bus too: readiness stays SERVING through a broker outage, and a fault counts as recovered only
+    /// once events flow again.
+    /// </summary>
     public async Task WaitAllReadyAsync(TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         await Task.WhenAll(new[] { Registry, SubDao, Platform, Treasury, Gateway }.Select(s =>
-            s.WaitAsync(s.IsReadyAsync, Remaining(deadline), "ready", ct)));
-        while (!(await LedgerA.IsReadyAsync(ct) || await LedgerB.IsReadyAsync(ct)))
+            s.WaitAsync(s.IsReadyWithBrokerAsync, Remaining(deadline), "ready, bus connected", ct)));
+        while (!(await LedgerA.IsReadyWithBrokerAsync(ct) || await LedgerB.IsReadyWithBrokerAsync(ct)))
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -58,8 +58,9 @@ public sealed class LedgerForwarder : IAsyncDisposable
                     break;
                 }
             }
-            // Sticky: a replica that is merely not ready (its readiness includes the broker, so a RabbitMQ restart makes
-            // both unready) keeps its connections until it dies or another replica becomes ready (took the lock).
+            // Sticky: a replica that is merely not ready (a PostgreSQL restart makes both unready for a moment: readiness
+            // includes the database, no longer the broker) keeps its connections until it dies or another replica
+            // becomes ready (took the lock).
             var current = ready;
             var target = readyNow ?? (current is { IsRunning: true } ? current : null);
             ready = target;

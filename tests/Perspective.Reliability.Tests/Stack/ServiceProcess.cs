@@ -121,8 +121,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         victim.WaitForExit(TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Readiness (the default health check): migrated, database reachable, bus connected; the Ledger: writing.</summary>
+    /// <summary>Readiness (the default health check): migrated, database reachable, bus connected once since start; the Ledger: writing.</summary>
     public Task<bool> IsReadyAsync(CancellationToken ct) => CheckAsync("", ct);
+
+    /// <summary>The bus connected now, every receive endpoint up (the <c>broker</c> health service; readiness ignores a later outage).</summary>
+    public Task<bool> IsBrokerConnectedAsync(CancellationToken ct) => CheckAsync("broker", ct);
+
+    /// <summary>Ready and its bus connected: recovered from any fault, events flowing again.</summary>
+    public async Task<bool> IsReadyWithBrokerAsync(CancellationToken ct) => await IsReadyAsync(ct) && await IsBrokerConnectedAsync(ct);
 
     /// <summary>Liveness: the process answers at all (a Ledger standby is live, not ready).</summary>
     public Task<bool> IsLiveAsync(CancellationToken ct) => CheckAsync("liveness", ct);
