@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Perspective.ServiceDefaults.Api;
 using Perspective.ServiceDefaults.Errors;
 
 namespace Perspective.Governance.Domain;
@@ -47,32 +48,11 @@ public static class Rules
         Text("description", description);
     }
 
-    /// <summary>
-    /// A one-line text (a title, an account, a version): no C0 control character. PostgreSQL text cannot hold NUL,
-    /// so without this a NUL would fail the write as INTERNAL instead of being refused as input.
-    /// </summary>
-    public static void Line(string field, string value)
-    {
-        foreach (var c in value)
-        {
-            if (c < ' ')
-            {
-                throw DomainException.InvalidArgument(field, $"must not contain control characters (U+{(int)c:X4})");
-            }
-        }
-    }
+    /// <summary>A one-line text (a title, an account, a version): the platform's rule (<see cref="TextRules.Line"/>).</summary>
+    public static void Line(string field, string value) => TextRules.Line(field, value);
 
-    /// <summary>A long text (a description, a reason, a standard's text): no C0 control character but line feed, carriage return and tab.</summary>
-    public static void Text(string field, string value)
-    {
-        foreach (var c in value)
-        {
-            if (c < ' ' && c is not ('\n' or '\r' or '\t'))
-            {
-                throw DomainException.InvalidArgument(field, $"must not contain control characters other than line breaks and tabs (U+{(int)c:X4})");
-            }
-        }
-    }
+    /// <summary>A long text (a description, a reason, a standard's text): the platform's rule (<see cref="TextRules.Text"/>).</summary>
+    public static void Text(string field, string value) => TextRules.Text(field, value);
 
     /// <summary>Text we store that no caller checked (an exception's message): control characters replaced, at most 1,000 characters.</summary>
     public static string Printable(string value)

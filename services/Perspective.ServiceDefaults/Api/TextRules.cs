@@ -4,8 +4,8 @@ namespace Perspective.ServiceDefaults.Api;
 
 /// <summary>
 /// The control-character rules of text a caller sends: PostgreSQL text cannot hold NUL (the write would fail as an
-/// error of ours, not of the input), and no other C0 control character belongs in a name, an id or a memo. The same
-/// rules as the governance services' (Perspective.Governance.Domain.Rules.Line and Text).
+/// error of ours, not of the input), and no other C0 control character belongs in a name, an id or a memo. Every
+/// service uses these (the governance engine through its Rules.Line and Rules.Text).
 /// </summary>
 public static class TextRules
 {
