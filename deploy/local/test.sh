@@ -33,6 +33,13 @@ if [ -n "$leftovers" ]; then
   echo "stopping processes left by the tests: $(echo $leftovers)"
   pkill -KILL -f 'perspective-test-' || true
 fi
+# A killed node leaves its epmd, whose command line names no folder: find it by the test folder in its environment.
+for pid in $(pgrep -x epmd || true); do
+  if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -q '^HOME=.*perspective-test-'; then
+    echo "stopping epmd $pid left by the tests"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+done
 
 # Totals from the runner's closing summary (all test assemblies together).
 summary=$(sed -n '/Test run summary/,$p' "$log_dir/test.log")
